@@ -1,0 +1,20 @@
+/**
+ * What activities are built from. Activities receive their clients (createActivities(deps)), so tests pass
+ * real ones pointed at the emulator and nothing needs module mocking.
+ */
+import type { Client } from '@temporalio/client';
+import type { Config } from '../platform/config';
+import type { Logger } from '../platform/logger';
+import type { GenesysClient } from '../genesys/client';
+import type { AlertSender } from './alerts';
+
+export interface ActivityDeps {
+  config: Config;
+  logger: Logger;
+  /** Talks to other workflows (the per-target ledger, installations during reconciliation). */
+  temporal: Client;
+  genesys: GenesysClient;
+  alerts: AlertSender;
+  /** PostgreSQL for the lifecycle's schema step: DATABASE_URL or the embedded server's URL. */
+  databaseUrl: string;
+}

@@ -1,0 +1,10 @@
+/** Every activity the worker registers, built from injected dependencies. */
+import type { ActivityDeps } from './deps';
+import { createChangeGateActivities } from './change-gate';
+import { createLifecycleActivities } from './lifecycle';
+
+export function createActivities(deps: ActivityDeps) {
+  return { ...createChangeGateActivities(deps), ...createLifecycleActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,185 @@
+/**
+ * `tollgate dev` (`npm start`): the whole stack on one machine.
+ *
+ *   Temporal dev server (unless TEMPORAL_ADDRESS is set) — frontend 127.0.0.1:7233, Web UI 8233, database file in
+ *     .tollgate/temporal.db so workflows survive a restart;
+ *   PostgreSQL — DATABASE_URL, or an embedded server with its data in .tollgate/postgres;
+ *   the Genesys Cloud emulator on 4010 (sandbox mode: no Genesys credentials configured);
+ *   the worker, the receivers on 3000, and the schedules;
+ *   the emulator's webhooks wired to the receivers, signed with sandbox secrets kept in .tollgate/sandbox.env.
+ *
+ * Ctrl-C / SIGTERM stops everything in reverse order.
+ */
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { connectClient } from '../client';
+import { createActivities } from '../activities';
+import { startEmulator } from '../emulator/server';
+import { GenesysClient } from '../genesys/client';
+import { loadConfig, parseEnvFile, type Env } from '../platform/config';
+import { startDevServer, type DevServer } from '../platform/dev-server';
+import { createLogger } from '../platform/logger';
+import { projectHome } from '../platform/paths';
+import { startDatabase } from '../platform/postgres';
+import {
+  emulatorSettingsFor,
+  formatEnvFile,
+  generateSandboxSecrets,
+  sandboxEnv,
+  secretsFromEnv,
+  wireSandbox,
+} from '../platform/sandbox';
+import { ensureTemporalCli } from '../platform/temporal-binary';
+import { startReceivers } from '../receivers/server';
+import { ensureSchedules } from '../schedules';
+import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
+
+export const SANDBOX_INTEGRATION_ID = 'tollgate-sandbox-integration';
+
+/** Demo objects the sandbox starts with, so a first `tollgate change submit` has something to change. */
+const SANDBOX_OBJECTS: Array<{ type: string; id: string; fields: Record<string, unknown> }> = [
+  { type: 'ivr', id: 'main-menu', fields: { name: 'Main menu', greeting: 'Welcome to Acme', openHours: 'Mon-Fri 08:00-18:00', queue: 'general' } },
+  { type: 'trunk', id: 'sip-primary', fields: { name: 'Primary SIP trunk', maxCalls: 100, codec: 'opus' } },
+];
+
+type Stop = () => Promise<void>;
+
+export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const home = projectHome(processEnv);
+  mkdirSync(join(home, 'logs'), { recursive: true });
+  const sandboxFile = join(home, 'sandbox.env');
+  const stops: Stop[] = [];
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  // Runtime.install must come before any connection or worker is created.
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${processEnv.WORKER_METRICS_PORT ?? 9464}` } } },
+  });
+
+  const shutdown = new AbortController();
+  const stopAll = async (reason: string) => {
+    if (shutdown.signal.aborted) return;
+    say(`\nStopping (${reason}) …`);
+    shutdown.abort();
+    for (const stop of stops.reverse()) await stop().catch((error) => say(`  while stopping: ${(error as Error).message}`));
+    say('Stopped.');
+  };
+  process.once('SIGINT', () => void stopAll('SIGINT').then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopAll('SIGTERM').then(() => process.exit(0)));
+
+  try {
+    const previous = readEnvFile(sandboxFile);
+    const firstPass = loadConfig(processEnv);
+    const env: Env = { ...processEnv };
+    let secrets = secretsFromEnv(previous) ?? generateSandboxSecrets();
+    if (firstPass.sandbox) {
+      Object.assign(env, { ...sandboxEnv(secrets, previous.TOLLGATE_SANDBOX_INTEGRATION_ID ?? SANDBOX_INTEGRATION_ID), ...processEnv });
+      secrets = secretsFromEnv(env) ?? secrets;
+    }
+
+    let devServer: DevServer | undefined;
+    if (!firstPass.temporal.address) {
+      const binary = await ensureTemporalCli({ env: processEnv, onProgress: say });
+      say(`Starting the Temporal dev server (${binary}) …`);
+      devServer = await startDevServer({
+        binary,
+        port: firstPass.temporal.devServerPort,
+        uiPort: firstPass.temporal.uiPort,
+        dbFile: join(home, 'temporal.db'),
+        output: createWriteStream(join(home, 'logs', 'temporal.log'), { flags: 'a' }),
+      });
+      stops.push(() => devServer!.stop());
+      env.TEMPORAL_ADDRESS = devServer.address;
+    }
+
+    say('Starting PostgreSQL …');
+    const database = await startDatabase({ url: processEnv.DATABASE_URL, dataDir: join(home, 'postgres') });
+    stops.push(() => database.stop());
+    env.DATABASE_URL = database.url;
+
+    const config = loadConfig(env);
+    const logger = createLogger({ level: config.logLevel });
+
+    let emulatorUrl: string | undefined;
+    if (config.sandbox) {
+      const emulator = await startEmulator({ port: config.emulator.port, host: '127.0.0.1', settings: emulatorSettingsFor(secrets) });
+      stops.push(() => emulator.close());
+      emulatorUrl = emulator.url;
+      for (const object of SANDBOX_OBJECTS) {
+        await fetch(`${emulator.url}/__emulator/objects/${object.type}/${object.id}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(object.fields),
+        });
+      }
+    }
+
+    const client = await connectClient(config.temporal);
+    stops.push(() => client.connection.close());
+
+    const connection = await connectWorker(config);
+    const activities = createActivities(buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url }));
+    const workers = await createWorkers({ config, logger, connection, activities });
+    const workersDone = runWorkers(workers, shutdown.signal);
+    stops.push(async () => {
+      await workersDone;
+      await connection.close();
+    });
+
+    const receivers = await startReceivers({ config, logger, temporal: client });
+    stops.push(() => receivers.close());
+
+    if (config.sandbox) {
+      const genesys = new GenesysClient(config.genesys, { logger });
+      await wireSandbox({ genesys, receiversUrl: receivers.url, secrets, integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID });
+    }
+    const schedules = await ensureSchedules(client, config);
+
+    writeFileSync(
+      sandboxFile,
+      formatEnvFile(
+        {
+          ...(config.sandbox ? sandboxEnv(secrets, config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID) : {}),
+          TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.temporal.devServerPort}`,
+          TEMPORAL_NAMESPACE: config.temporal.namespace,
+          TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+          EMULATOR_PORT: String(config.emulator.port),
+          RECEIVER_PORT: String(receivers.port),
+          DATABASE_URL: database.url,
+        },
+        'Written by `tollgate dev`. Dev-only settings and secrets of the local sandbox; the CLI reads them when its environment leaves a setting unset.',
+      ),
+      { mode: 0o600 },
+    );
+
+    say('');
+    say('Tollgate is running.');
+    say(`  Temporal frontend   ${env.TEMPORAL_ADDRESS}${devServer ? ' (dev server, state in .tollgate/temporal.db)' : ''}`);
+    if (devServer?.uiUrl) say(`  Temporal Web UI     ${devServer.uiUrl}`);
+    say(`  Receivers           ${receivers.url}  (/webhooks/genesys-config-audit, /v1/genesys/lifecycle, /healthz, /readyz, /metrics)`);
+    say(`  Worker metrics      http://127.0.0.1:${config.worker.metricsPort}/metrics`);
+    if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state)`);
+    say(`  PostgreSQL          ${database.embedded ? 'embedded, data in .tollgate/postgres' : 'DATABASE_URL'}`);
+    say(`  Schedules           ${schedules.join(', ') || 'none'}`);
+    say(`  Sandbox settings    ${sandboxFile}`);
+    say('');
+    say('Try: npx tollgate change submit --target ivr/main-menu --file change.json --requester alice');
+    say('Ctrl-C stops everything.');
+
+    await workersDone;
+  } catch (error) {
+    await stopAll('error');
+    throw error;
+  }
+}
+
+function readEnvFile(path: string): Env {
+  try {
+    return parseEnvFile(readFileSync(path, 'utf8'));
+  } catch {
+    return {};
+  }
+}

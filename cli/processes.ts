@@ -1,0 +1,74 @@
+/**
+ * The long-running commands: `dev` (everything), `worker` and `receivers` (the two halves, for production, any
+ * number of each against one namespace), and `emulator`.
+ */
+import type { Command } from 'commander';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { join } from 'node:path';
+import { connectClient } from '../client';
+import { createActivities } from '../activities';
+import { loadConfig } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { startDatabase } from '../platform/postgres';
+import { startReceivers } from '../receivers/server';
+import { ensureSchedules } from '../schedules';
+import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
+import { runEmulator } from '../emulator/main';
+import { runDev } from './dev';
+
+/** Resolves when the process is asked to stop. */
+function untilSignal(): { signal: AbortSignal } {
+  const controller = new AbortController();
+  for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => controller.abort());
+  return { signal: controller.signal };
+}
+
+export async function runWorkerProcess(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'tollgate-worker' });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } },
+  });
+  const { signal } = untilSignal();
+  const database = await startDatabase({ url: config.lifecycle.databaseUrl, dataDir: join(config.home, 'postgres'), logger });
+  const client = await connectClient(config.temporal);
+  const connection = await connectWorker(config);
+  const activities = createActivities(buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url }));
+  const workers = await createWorkers({ config, logger, connection, activities });
+  const schedules = await ensureSchedules(client, config);
+  logger.info({ taskQueue: config.temporal.taskQueue, schedules, metricsPort: config.worker.metricsPort }, 'worker running');
+  await runWorkers(workers, signal);
+  await connection.close();
+  await client.connection.close();
+  await database.stop();
+  logger.info('worker stopped');
+}
+
+export async function runReceiversProcess(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'tollgate-receivers' });
+  const { signal } = untilSignal();
+  const receivers = await startReceivers({ config, logger });
+  logger.info({ url: receivers.url }, 'receivers listening');
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await receivers.close();
+  logger.info('receivers stopped');
+}
+
+export function registerProcessCommands(program: Command): void {
+  program
+    .command('dev')
+    .description('start the whole stack on this machine: Temporal dev server, PostgreSQL, emulator, worker, receivers')
+    .action(() => runDev());
+  program.command('worker').description('run the worker (workflows and activities) against TEMPORAL_ADDRESS').action(() => runWorkerProcess());
+  program.command('receivers').description('run the webhook receivers against TEMPORAL_ADDRESS').action(() => runReceiversProcess());
+  program
+    .command('emulator')
+    .description('run the Genesys Cloud emulator alone (EMULATOR_PORT, default 4010)')
+    .action(async () => {
+      await runEmulator();
+      await new Promise(() => undefined); // runs until SIGINT / SIGTERM, which the emulator handles
+    });
+}

@@ -1,0 +1,149 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { EmulatorContext } from './context';
+import { addFault, FaultSpecSchema } from './faults';
+import { parseWith } from './errors';
+import { maskIntegrationWebhook } from './integrations';
+import { emitLifecycleEvent, LifecycleEmitSchema } from './lifecycle';
+import { editInUi, fieldsOf, seedObject, toWire } from './objects';
+import { expireAllTokens } from './oauth';
+import { describeTenant } from './partner';
+import { applySettingsPatch, describeSettings, SettingsPatchSchema } from './settings';
+import { EmulatorState } from './state';
+import { emitConfigurationUpdated, maskSubscription } from './webhooks';
+
+const Fields = z.record(z.string(), z.unknown());
+const IsoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), { message: 'must be an ISO 8601 time' });
+
+/** `PUT /__emulator/objects/{type}/{id}`: the fields, plus optional `version` (default 1) and, as an extension for
+ * polling tests, `lastModifiedTime` and `modifiedBy`. */
+const SeedObjectSchema = z.looseObject({
+  version: z.number().int().min(0).default(1),
+  lastModifiedTime: IsoTime.optional(),
+  modifiedBy: z.object({ kind: z.enum(['client', 'user']), id: z.string().min(1) }).optional(),
+});
+
+const UiEditSchema = z.object({ user: z.string().min(1).default('admin@genesys-ui'), fields: Fields });
+
+const VersionRuleSchema = z.object({ versionRule: z.enum(['increment', 'current']) });
+
+/** The admin API for tests and demos. Never subject to injected faults, never behind a token. */
+export function adminRoutes(ctx: EmulatorContext): Router {
+  const router = Router();
+  router.use(express.json({ limit: '5mb' }));
+
+  router.post('/reset', (_req, res) => {
+    resetEmulator(ctx);
+    res.status(204).end();
+  });
+
+  router.get('/state', (_req, res) => {
+    res.json(describeState(ctx));
+  });
+
+  router.put('/objects/:type/:id', (req, res) => {
+    const body = parseWith(SeedObjectSchema, req.body ?? {});
+    const object = seedObject(ctx, req.params.type, req.params.id, {
+      version: body.version,
+      fields: fieldsOf(body),
+      lastModifiedTime: body.lastModifiedTime === undefined ? undefined : new Date(body.lastModifiedTime).toISOString(),
+      modifiedBy: body.modifiedBy,
+    });
+    res.json(toWire(object));
+  });
+
+  router.post('/objects/:type/:id/ui-edit', (req, res) => {
+    const body = parseWith(UiEditSchema, req.body);
+    const object = editInUi(ctx, req.params.type, req.params.id, body.user, body.fields);
+    emitConfigurationUpdated(ctx, object);
+    res.json(toWire(object));
+  });
+
+  router.put('/types/:type', (req, res) => {
+    const { versionRule } = parseWith(VersionRuleSchema, req.body);
+    ctx.state.versionRules.set(req.params.type, versionRule);
+    res.json({ type: req.params.type, versionRule });
+  });
+
+  router.post('/faults', (req, res) => {
+    const fault = addFault(ctx, parseWith(FaultSpecSchema, req.body));
+    res.status(201).json({ id: fault.id });
+  });
+
+  router.delete('/faults', (_req, res) => {
+    ctx.state.faults.length = 0;
+    res.status(204).end();
+  });
+
+  router.delete('/faults/:faultId', (req, res) => {
+    const index = ctx.state.faults.findIndex((fault) => fault.id === req.params.faultId);
+    if (index >= 0) ctx.state.faults.splice(index, 1);
+    res.status(index >= 0 ? 204 : 404).end();
+  });
+
+  router.post('/webhooks/pause', (_req, res) => {
+    ctx.deliveries.pause();
+    res.json({ paused: true });
+  });
+
+  router.post('/webhooks/resume', (_req, res) => {
+    ctx.deliveries.resume();
+    res.json({ paused: false });
+  });
+
+  router.post('/integrations/:integrationId/orgs/:orgId/events', (req, res) => {
+    const request = parseWith(LifecycleEmitSchema, req.body);
+    res.status(202).json(emitLifecycleEvent(ctx, req.params.integrationId, req.params.orgId, request));
+  });
+
+  router.post('/settings', (req, res) => {
+    const patch = parseWith(SettingsPatchSchema, req.body);
+    ctx.settings = applySettingsPatch(ctx.settings, patch);
+    res.json(describeSettings(ctx.settings));
+  });
+
+  router.post('/tokens/expire', (_req, res) => {
+    res.json({ expired: expireAllTokens(ctx) });
+  });
+
+  return router;
+}
+
+/** Back to an empty emulator with its start-up settings; pending and in-flight deliveries are cancelled. */
+export function resetEmulator(ctx: EmulatorContext): void {
+  ctx.deliveries.reset();
+  ctx.state = new EmulatorState();
+  ctx.settings = ctx.startupSettings;
+}
+
+export function describeState(ctx: EmulatorContext): Record<string, unknown> {
+  const { state } = ctx;
+  const now = Date.now();
+  return {
+    objects: [...state.objects.values()].map(toWire),
+    types: Object.fromEntries(state.versionRules),
+    installations: [...state.installations.values()],
+    tokens: [
+      ...[...state.accessTokens.values()].map((token) => ({
+        kind: 'access',
+        clientId: token.clientId,
+        issuedAt: new Date(token.issuedAt).toISOString(),
+        expiresAt: new Date(token.expiresAt).toISOString(),
+        expired: now >= token.expiresAt,
+      })),
+      ...state.integrationTokens.map((token) => ({ kind: 'integration', ...token, revoked: token.revokedAt !== undefined })),
+    ],
+    tenants: [...state.tenants.values()].map((tenant) => describeTenant(ctx, tenant)),
+    tenantCreateCounts: Object.fromEntries(state.tenantCreateCounts),
+    crmConnections: [...state.crmConnections.values()],
+    archives: state.archives,
+    alerts: state.alerts,
+    subscriptions: [...state.subscriptions.values()].map(maskSubscription),
+    integrations: [...state.integrationWebhooks.values()].map(maskIntegrationWebhook),
+    eventSequences: Object.fromEntries(state.eventSequences),
+    deliveries: ctx.deliveries.list(),
+    faults: state.faults,
+    paused: ctx.deliveries.paused,
+    settings: describeSettings(ctx.settings),
+  };
+}

@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { DeliveryQueue } from './delivery';
+import type { EmulatorSettings } from './settings';
+import type { EmulatorState } from './state';
+
+/** What every route module works with. `state` and `settings` are replaced on reset, so read them through the
+ * context each time instead of keeping a reference. */
+export interface EmulatorContext {
+  state: EmulatorState;
+  settings: EmulatorSettings;
+  readonly startupSettings: EmulatorSettings;
+  readonly deliveries: DeliveryQueue;
+  readonly logger: Logger;
+}

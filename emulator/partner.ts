@@ -1,0 +1,146 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { EmulatorContext } from './context';
+import { HttpError, notFound, parseWith } from './errors';
+import type { Tenant } from './state';
+
+const Configuration = z.record(z.string(), z.unknown());
+
+const TenantCreateSchema = z.object({
+  tenantId: z.string().min(1),
+  orgId: z.string().min(1),
+  integrationId: z.string().min(1),
+  configuration: Configuration.default({}),
+});
+
+const TenantPatchSchema = z.object({ enabled: z.boolean().optional(), configuration: Configuration.optional() });
+
+const CrmConnectionSchema = z.object({ crmEndpoint: z.string().min(1), clientSecret: z.string() });
+
+const ArchiveSchema = z.object({ orgId: z.string().min(1), integrationId: z.string().min(1), tenantId: z.string().min(1) });
+
+/** Slack-compatible incoming-webhook body: `text` plus whatever else (blocks, attachments). */
+const AlertSchema = z.looseObject({ text: z.string() });
+
+/**
+ * The partner-side systems that lifecycle provisioning talks to in sandbox mode: middleware tenants, CRM
+ * connections, audit archives and an alert sink. Plain HTTP, no auth (except the CRM secret check), so the
+ * provisioning code is the same code that runs against the real systems.
+ */
+export function partnerRoutes(ctx: EmulatorContext): Router {
+  const router = Router();
+  router.use('/partner', express.json({ limit: '1mb' }));
+
+  router.post('/partner/tenants', (req, res) => {
+    const body = parseWith(TenantCreateSchema, req.body);
+    const counts = countCreateAttempt(ctx, body.tenantId);
+    if (ctx.state.tenants.has(body.tenantId)) {
+      throw new HttpError(409, 'conflict', `Tenant ${body.tenantId} already exists`);
+    }
+    counts.createCount += 1;
+    const now = new Date().toISOString();
+    const tenant: Tenant = { ...body, enabled: true, streamsEnabled: true, createdAt: now, updatedAt: now };
+    ctx.state.tenants.set(tenant.tenantId, tenant);
+    res.status(201).json(describeTenant(ctx, tenant));
+  });
+
+  router.get('/partner/tenants/:tenantId', (req, res) => {
+    res.json(describeTenant(ctx, findTenant(ctx, req.params.tenantId)));
+  });
+
+  router.patch('/partner/tenants/:tenantId', (req, res) => {
+    const patch = parseWith(TenantPatchSchema, req.body);
+    const tenant = findTenant(ctx, req.params.tenantId);
+    if (patch.enabled !== undefined) tenant.enabled = patch.enabled;
+    if (patch.configuration !== undefined) tenant.configuration = patch.configuration;
+    tenant.updatedAt = new Date().toISOString();
+    res.json(describeTenant(ctx, tenant));
+  });
+
+  router.post('/partner/tenants/:tenantId/streams/disable', (req, res) => {
+    const tenant = findTenant(ctx, req.params.tenantId);
+    tenant.streamsEnabled = false;
+    tenant.updatedAt = new Date().toISOString();
+    res.status(204).end();
+  });
+
+  router.delete('/partner/tenants/:tenantId', (req, res) => {
+    findTenant(ctx, req.params.tenantId);
+    ctx.state.tenants.delete(req.params.tenantId);
+    res.status(204).end();
+  });
+
+  router.put('/partner/crm/connections/:tenantId', (req, res) => {
+    const body = parseWith(CrmConnectionSchema, req.body);
+    // The lifecycle seed's Edge Case 2: the CRM step fails on an invalid OAuth client secret, after the tenant exists.
+    if (!sameSecret(body.clientSecret, ctx.settings.crmSecret)) {
+      res.status(401).json({ error: 'invalid_client_secret' });
+      return;
+    }
+    const connection = { tenantId: req.params.tenantId, crmEndpoint: body.crmEndpoint, connectedAt: new Date().toISOString() };
+    ctx.state.crmConnections.set(connection.tenantId, connection);
+    res.json(connection);
+  });
+
+  router.get('/partner/crm/connections/:tenantId', (req, res) => {
+    const connection = ctx.state.crmConnections.get(req.params.tenantId);
+    if (!connection) throw notFound(`Tenant ${req.params.tenantId} has no CRM connection`);
+    res.json(connection);
+  });
+
+  router.delete('/partner/crm/connections/:tenantId', (req, res) => {
+    if (!ctx.state.crmConnections.delete(req.params.tenantId)) {
+      throw notFound(`Tenant ${req.params.tenantId} has no CRM connection`);
+    }
+    res.status(204).end();
+  });
+
+  router.post('/partner/archives', (req, res) => {
+    const body = parseWith(ArchiveSchema, req.body);
+    const existing = ctx.state.archives.find(
+      (archive) =>
+        archive.orgId === body.orgId && archive.integrationId === body.integrationId && archive.tenantId === body.tenantId,
+    );
+    if (existing) {
+      res.status(200).json(existing);
+      return;
+    }
+    const archive = { id: randomUUID(), ...body, archivedAt: new Date().toISOString() };
+    ctx.state.archives.push(archive);
+    res.status(201).json(archive);
+  });
+
+  router.post('/partner/alerts', (req, res) => {
+    const body = parseWith(AlertSchema, req.body);
+    ctx.state.alerts.push({ receivedAt: new Date().toISOString(), body });
+    res.json({ ok: true });
+  });
+
+  return router;
+}
+
+/** Every create attempt counts, including refused duplicates; `createCount` counts only the tenants made. */
+function countCreateAttempt(ctx: EmulatorContext, tenantId: string) {
+  const counts = ctx.state.tenantCreateCounts.get(tenantId) ?? { createCount: 0, createAttempts: 0 };
+  counts.createAttempts += 1;
+  ctx.state.tenantCreateCounts.set(tenantId, counts);
+  return counts;
+}
+
+function findTenant(ctx: EmulatorContext, tenantId: string): Tenant {
+  const tenant = ctx.state.tenants.get(tenantId);
+  if (!tenant) throw notFound(`No tenant ${tenantId}`);
+  return tenant;
+}
+
+export function describeTenant(ctx: EmulatorContext, tenant: Tenant): Record<string, unknown> {
+  const counts = ctx.state.tenantCreateCounts.get(tenant.tenantId);
+  return { ...tenant, createCount: counts?.createCount ?? 0, createAttempts: counts?.createAttempts ?? 0 };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type RequestHandler } from 'express';
+import pino, { type Logger } from 'pino';
+import { adminRoutes } from './admin';
+import { configurationRoutes } from './configuration';
+import type { EmulatorContext } from './context';
+import { DeliveryQueue } from './delivery';
+import { errorResponder, routeNotFound } from './errors';
+import { injectFaults } from './faults';
+import { integrationRoutes } from './integrations';
+import { oauthRoutes, requireBearer } from './oauth';
+import { partnerRoutes } from './partner';
+import { Scheduler } from './scheduler';
+import { defaultSettings, type EmulatorSettings, EmulatorSettingsSchema } from './settings';
+import { EmulatorState } from './state';
+import { webhookSubscriptionRoutes } from './webhooks';
+
+export interface StartEmulatorOptions {
+  /** Listen port; 0 picks a free one. Default 4010. */
+  port?: number;
+  /** Listen address. Default 127.0.0.1. */
+  host?: string;
+  settings?: Partial<EmulatorSettings>;
+  /** Default: a silent logger, so tests stay quiet. */
+  logger?: Logger;
+}
+
+export interface RunningEmulator {
+  /** Base URL, e.g. `http://127.0.0.1:4010` (no trailing slash). */
+  url: string;
+  port: number;
+  /** Stops listening, cancels timers and pending deliveries, and closes every open connection. */
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+  const settings = EmulatorSettingsSchema.parse({ ...defaultSettings, ...options.settings });
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const deliveries = new DeliveryQueue(logger);
+  const requestTimers = new Scheduler();
+  const ctx: EmulatorContext = { state: new EmulatorState(), settings, startupSettings: settings, deliveries, logger };
+
+  const server = http.createServer(createEmulatorApp(ctx, requestTimers));
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port ?? 4010, host);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      requestTimers.cancelAll();
+      await deliveries.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    })();
+    return closing;
+  };
+  return { url: `http://${urlHost(host)}:${port}`, port, close };
+}
+
+/** The route table. Order matters: faults come first (they apply to everything but the admin API), the token
+ * endpoints and partner systems need no Bearer token, and every other `/api/v2` route does. */
+export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(tagRequest(ctx.logger));
+  app.use(injectFaults(ctx, requestTimers));
+  app.use('/__emulator', adminRoutes(ctx));
+  app.use(oauthRoutes(ctx));
+  app.use(partnerRoutes(ctx));
+  app.use('/api/v2', requireBearer(ctx));
+  app.use(configurationRoutes(ctx));
+  app.use(webhookSubscriptionRoutes(ctx));
+  app.use(integrationRoutes(ctx));
+  app.use(routeNotFound);
+  app.use(errorResponder(ctx.logger));
+  return app;
+}
+
+/** Genesys Cloud answers with a request id (the seed's deploy script logs `X-Request-Id`). */
+function tagRequest(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const requestId = randomUUID();
+    res.set('X-Request-Id', requestId);
+    res.on('finish', () => logger.debug({ requestId, method: req.method, path: req.path, status: res.statusCode }, 'request'));
+    next();
+  };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** How an outgoing webhook delivery is retried: `maxRetries` retries after the first attempt, the first after
+ * `initialDelayMs`, each later one `backoffMultiplier` times longer than the one before. */
+export const RetryPolicySchema = z.object({
+  maxRetries: z.number().int().min(0).max(100),
+  initialDelayMs: z.number().int().min(0),
+  backoffMultiplier: z.number().min(1),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
+export const EmulatorSettingsSchema = z.object({
+  /** OAuth clients the token endpoint accepts: client id → client secret. */
+  clients: z.record(z.string().min(1), z.string().min(1)),
+  tokenTtlSeconds: z.number().positive(),
+  /** Signs `configuration.updated` deliveries of subscriptions that carry no `secret` of their own. */
+  auditWebhookSecret: z.string().min(1).optional(),
+  /** The CRM client secret the partner CRM accepts (the seed's Edge Case 2 fails on any other). */
+  crmSecret: z.string().min(1),
+  auditRetry: RetryPolicySchema,
+  /** How long a config-audit delivery may take before it counts as a failed attempt. */
+  auditTimeoutMs: z.number().int().positive(),
+});
+export type EmulatorSettings = z.infer<typeof EmulatorSettingsSchema>;
+
+export const defaultSettings: EmulatorSettings = {
+  clients: { 'tollgate-sandbox': 'sandbox-secret' },
+  tokenTtlSeconds: 3600,
+  crmSecret: 'crm-sandbox-secret',
+  auditRetry: { maxRetries: 4, initialDelayMs: 200, backoffMultiplier: 2 },
+  auditTimeoutMs: 10_000,
+};
+
+/** `POST /__emulator/settings`: any subset, and any subset of `auditRetry`. */
+export const SettingsPatchSchema = EmulatorSettingsSchema.extend({
+  auditRetry: RetryPolicySchema.partial(),
+}).partial();
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+export function applySettingsPatch(current: EmulatorSettings, patch: SettingsPatch): EmulatorSettings {
+  return EmulatorSettingsSchema.parse({
+    ...current,
+    ...patch,
+    auditRetry: { ...current.auditRetry, ...patch.auditRetry },
+  });
+}
+
+/** Parses `EMULATOR_CLIENTS`: `id:secret` pairs, comma-separated. A secret may itself contain `:`. */
+export function parseClientList(list: string): Record<string, string> {
+  const clients: Record<string, string> = {};
+  for (const entry of list.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    if (colon <= 0 || colon === entry.length - 1) {
+      throw new Error(`EMULATOR_CLIENTS entry "${entry.split(':')[0]}" is not of the form id:secret`);
+    }
+    clients[entry.slice(0, colon)] = entry.slice(colon + 1);
+  }
+  return clients;
+}
+
+/** What `GET /__emulator/state` and `POST /__emulator/settings` show: secrets are never echoed. */
+export function describeSettings(settings: EmulatorSettings): Record<string, unknown> {
+  return {
+    clients: Object.keys(settings.clients),
+    tokenTtlSeconds: settings.tokenTtlSeconds,
+    auditWebhookSecretConfigured: settings.auditWebhookSecret !== undefined,
+    auditRetry: settings.auditRetry,
+    auditTimeoutMs: settings.auditTimeoutMs,
+  };
+}

@@ -1,0 +1,381 @@
+/**
+ * Tollgate's configuration: read once from the environment at process start, validated with zod, then passed in.
+ * Nothing below `platform/` reads `process.env`.
+ *
+ * Every secret can also come from a file: `NAME_FILE=/run/secrets/name` (Docker / Kubernetes secrets).
+ * A bad or missing setting stops the process with a message that names the variable.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { projectHome } from './paths';
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `30s`, `5m`, `1h`, `7d` (or a bare number of milliseconds) into milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) throw new Error(`not a duration: "${text}" (use e.g. 500ms, 30s, 5m, 1h, 7d)`);
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']);
+}
+
+const duration = z.string().transform((text, ctx) => {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const list = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+const url = z.string().url();
+
+/** How a receiver finds and checks a signature. The seeds' scheme is the default; GitHub / Open Messaging's
+ * `X-Hub-Signature-256: sha256=<hex>` is a matter of settings. */
+export const SignatureProfileSchema = z.object({
+  header: z.string().min(1),
+  encoding: z.enum(['hex', 'base64']),
+  prefix: z.string(),
+  timestampHeader: z.string().min(1).optional(),
+  toleranceSeconds: z.number().int().positive(),
+});
+export type SignatureProfile = z.infer<typeof SignatureProfileSchema>;
+
+/** Per target type: how Genesys Cloud expects `version` on a write, and what an unapproved change triggers. */
+export const TargetTypePolicySchema = z.object({
+  /** `increment`: send current + 1 (the seed's rule). `current`: send the current version (Genesys-native). */
+  versionRule: z.enum(['increment', 'current']).default('increment'),
+  /** `alert`: drift raises an alert. `revert`: it also restores the last approved state through the deploy path. */
+  onDrift: z.enum(['alert', 'revert']).default('alert'),
+});
+export type TargetTypePolicy = z.infer<typeof TargetTypePolicySchema>;
+const targetTypes = z.string().transform((text, ctx) => {
+  try {
+    return z.record(z.string(), TargetTypePolicySchema).parse(JSON.parse(text));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be JSON like {"ivr":{"versionRule":"increment","onDrift":"revert"}}: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+/** `Mon-Fri 08:00-18:00` or `always`. */
+export const BusinessHoursSchema = z.string().transform((text, ctx) => {
+  if (text.trim() === 'always') return { always: true as const };
+  const match = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)-(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(text.trim());
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'use "always" or a range like "Mon-Fri 08:00-18:00"' });
+    return z.NEVER;
+  }
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  return {
+    always: false as const,
+    fromDay: days.indexOf(match[1]),
+    toDay: days.indexOf(match[2]),
+    fromMinute: Number(match[3]) * 60 + Number(match[4]),
+    toMinute: Number(match[5]) * 60 + Number(match[6]),
+  };
+});
+export type BusinessHours = z.infer<typeof BusinessHoursSchema>;
+
+/** The raw environment, variable by variable. Defaults are the sandbox's. */
+const EnvSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  TEMPORAL_TLS_CA: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('tollgate'),
+  TOLLGATE_TEMPORAL_BIN: z.string().optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  WORKER_METRICS_PORT: port.default(9464),
+
+  GENESYS_API_BASE: url.optional(),
+  GENESYS_LOGIN_BASE: url.optional(),
+  GENESYS_CLIENT_ID: z.string().min(1).optional(),
+  GENESYS_CLIENT_SECRET: z.string().min(1).optional(),
+  GENESYS_REQUESTS_PER_MINUTE: z.coerce.number().positive().default(300),
+  GENESYS_TIMEOUT: duration.default(10_000),
+
+  RECEIVER_HOST: z.string().min(1).default('127.0.0.1'),
+  RECEIVER_PORT: port.default(3000),
+  RECEIVER_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  RECEIVER_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(512),
+  RECEIVER_ACK_TIMEOUT: duration.default(2500),
+  CONFIG_AUDIT_WEBHOOK_SECRETS: list.optional(),
+  CONFIG_AUDIT_SIGNATURE_HEADER: z.string().default('X-Genesys-Signature'),
+  CONFIG_AUDIT_SIGNATURE_ENCODING: z.enum(['hex', 'base64']).default('hex'),
+  CONFIG_AUDIT_SIGNATURE_PREFIX: z.string().default(''),
+  CONFIG_AUDIT_TIMESTAMP_HEADER: z.string().default('X-Genesys-Event-Timestamp'),
+  CONFIG_AUDIT_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  LIFECYCLE_WEBHOOK_SECRETS: list.optional(),
+  LIFECYCLE_SIGNATURE_HEADER: z.string().default('X-Genesys-Signature'),
+  LIFECYCLE_SIGNATURE_ENCODING: z.enum(['hex', 'base64']).default('hex'),
+  LIFECYCLE_SIGNATURE_PREFIX: z.string().default(''),
+  LIFECYCLE_TIMESTAMP_HEADER: z.string().default('X-Genesys-Event-Timestamp'),
+  LIFECYCLE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(90),
+
+  TOLLGATE_APPROVAL_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  TOLLGATE_APPROVERS: list.default(['alice', 'bob', 'carol', 'dave']),
+  TOLLGATE_REQUIRED_APPROVALS: z.coerce.number().int().min(1).default(2),
+  TOLLGATE_APPROVAL_TTL: duration.default(7 * 86_400_000),
+  TOLLGATE_TARGETS: targetTypes.default({}),
+  TOLLGATE_AUDIT_WAIT: duration.default(10 * 60_000),
+  TOLLGATE_HEARTBEAT_EVERY: duration.default(5 * 60_000),
+  TOLLGATE_HEARTBEAT_QUIET: duration.default(30 * 60_000),
+  TOLLGATE_HEARTBEAT_LOOKBACK: duration.default(24 * 3_600_000),
+  TOLLGATE_BUSINESS_HOURS: BusinessHoursSchema.default({ always: false, fromDay: 1, toDay: 5, fromMinute: 8 * 60, toMinute: 18 * 60 }),
+  TOLLGATE_TIMEZONE: z.string().default('UTC'),
+  TOLLGATE_ALERT_WEBHOOK_URL: url.optional(),
+
+  DATABASE_URL: z.string().min(1).optional(),
+  PARTNER_MIDDLEWARE_URL: url.optional(),
+  PARTNER_CRM_URL: url.optional(),
+  PARTNER_ARCHIVE_URL: url.optional(),
+  CRM_CLIENT_SECRET: z.string().min(1).optional(),
+  TOLLGATE_INTEGRATION_ID: z.string().min(1).optional(),
+  TOLLGATE_SANDBOX_INTEGRATION_ID: z.string().min(1).optional(),
+  TOLLGATE_RECONCILE_EVERY: duration.default(3_600_000),
+
+  EMULATOR_PORT: port.default(4010),
+  TOLLGATE_HOME: z.string().optional(),
+});
+
+/** Variables that hold secrets: readable from `NAME_FILE`, and never logged. */
+export const SECRET_VARIABLES = [
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_KEY',
+  'GENESYS_CLIENT_SECRET',
+  'CONFIG_AUDIT_WEBHOOK_SECRETS',
+  'LIFECYCLE_WEBHOOK_SECRETS',
+  'TOLLGATE_APPROVAL_KEY',
+  'CRM_CLIENT_SECRET',
+  'DATABASE_URL',
+] as const;
+
+/** Resolves `NAME_FILE` into `NAME` for every secret (and the TLS cert/CA, which are files by nature). */
+export function resolveFileVariables(env: Env): { env: Env; problems: string[] } {
+  const resolved: Env = { ...env };
+  const problems: string[] = [];
+  for (const name of [...SECRET_VARIABLES, 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CA']) {
+    const path = env[`${name}_FILE`];
+    if (!path) continue;
+    if (env[name]) {
+      problems.push(`${name} and ${name}_FILE are both set; set one`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      problems.push(`${name}_FILE: cannot read ${path}: ${(error as Error).message}`);
+    }
+  }
+  return { env: resolved, problems };
+}
+
+export interface TemporalConfig {
+  /** Unset: `tollgate dev` starts a dev server; the other commands use 127.0.0.1:<port>. */
+  address?: string;
+  namespace: string;
+  taskQueue: string;
+  tls?: { cert?: string; key?: string; ca?: string; serverName?: string };
+  apiKey?: string;
+  binaryPath?: string;
+  devServerPort: number;
+  uiPort: number;
+}
+
+export interface Config {
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  home: string;
+  temporal: TemporalConfig;
+  /** True when no Genesys Cloud credentials are configured: the emulator is the target. */
+  sandbox: boolean;
+  genesys: {
+    apiBase: string;
+    loginBase: string;
+    clientId: string;
+    clientSecret: string;
+    requestsPerMinute: number;
+    timeoutMs: number;
+  };
+  receivers: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    maxInFlight: number;
+    ackTimeoutMs: number;
+    configAudit: { secrets: string[]; profile: SignatureProfile };
+    lifecycle: { secrets: string[]; profile: SignatureProfile };
+  };
+  changeGate: {
+    approvalKey?: string;
+    approvers: string[];
+    requiredApprovals: number;
+    approvalTtlMs: number;
+    targets: Record<string, TargetTypePolicy>;
+    auditWaitMs: number;
+    heartbeat: { everyMs: number; quietMs: number; lookbackMs: number; businessHours: BusinessHours; timezone: string };
+  };
+  alerts: { webhookUrl?: string };
+  lifecycle: {
+    databaseUrl?: string;
+    middlewareUrl: string;
+    crmUrl: string;
+    archiveUrl: string;
+    crmClientSecret?: string;
+    integrationId?: string;
+    reconcileEveryMs: number;
+  };
+  worker: { metricsPort: number };
+  emulator: { port: number };
+}
+
+/** What the emulator listens on in sandbox mode, and the credentials `tollgate dev` gives it. */
+export const SANDBOX = {
+  clientId: 'tollgate-sandbox',
+  emulatorUrl: (port: number) => `http://127.0.0.1:${port}`,
+} as const;
+
+export function loadConfig(rawEnv: Env = process.env): Config {
+  const { env, problems } = resolveFileVariables(rawEnv);
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+
+  const sandbox = !e.GENESYS_API_BASE;
+  if (!sandbox) {
+    for (const name of ['GENESYS_CLIENT_ID', 'GENESYS_CLIENT_SECRET'] as const) {
+      if (!e[name]) problems.push(`${name}: required when GENESYS_API_BASE is set`);
+    }
+    for (const name of ['PARTNER_MIDDLEWARE_URL', 'PARTNER_CRM_URL', 'PARTNER_ARCHIVE_URL'] as const) {
+      if (!e[name]) problems.push(`${name}: required when GENESYS_API_BASE is set (no sandbox partner systems)`);
+    }
+  }
+  if (e.TEMPORAL_TLS_KEY && !e.TEMPORAL_TLS_CERT) problems.push('TEMPORAL_TLS_CERT: required with TEMPORAL_TLS_KEY');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const emulatorUrl = SANDBOX.emulatorUrl(e.EMULATOR_PORT);
+  const profile = (prefix: 'CONFIG_AUDIT' | 'LIFECYCLE'): SignatureProfile => ({
+    header: e[`${prefix}_SIGNATURE_HEADER`],
+    encoding: e[`${prefix}_SIGNATURE_ENCODING`],
+    prefix: e[`${prefix}_SIGNATURE_PREFIX`],
+    timestampHeader: e[`${prefix}_TIMESTAMP_HEADER`] || undefined,
+    toleranceSeconds: e[`${prefix}_TOLERANCE_SECONDS`],
+  });
+  const useTls = e.TEMPORAL_TLS || !!e.TEMPORAL_TLS_CERT || !!e.TEMPORAL_API_KEY;
+
+  return {
+    logLevel: e.LOG_LEVEL,
+    home: projectHome({ TOLLGATE_HOME: e.TOLLGATE_HOME }),
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: useTls
+        ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY, ca: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+        : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+      binaryPath: e.TOLLGATE_TEMPORAL_BIN,
+      devServerPort: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    sandbox,
+    genesys: {
+      apiBase: e.GENESYS_API_BASE ?? emulatorUrl,
+      loginBase: e.GENESYS_LOGIN_BASE ?? e.GENESYS_API_BASE ?? emulatorUrl,
+      clientId: e.GENESYS_CLIENT_ID ?? SANDBOX.clientId,
+      clientSecret: e.GENESYS_CLIENT_SECRET ?? '',
+      requestsPerMinute: e.GENESYS_REQUESTS_PER_MINUTE,
+      timeoutMs: e.GENESYS_TIMEOUT,
+    },
+    receivers: {
+      host: e.RECEIVER_HOST,
+      port: e.RECEIVER_PORT,
+      bodyLimitBytes: e.RECEIVER_BODY_LIMIT_BYTES,
+      maxInFlight: e.RECEIVER_MAX_IN_FLIGHT,
+      ackTimeoutMs: e.RECEIVER_ACK_TIMEOUT,
+      configAudit: { secrets: e.CONFIG_AUDIT_WEBHOOK_SECRETS ?? [], profile: profile('CONFIG_AUDIT') },
+      lifecycle: { secrets: e.LIFECYCLE_WEBHOOK_SECRETS ?? [], profile: profile('LIFECYCLE') },
+    },
+    changeGate: {
+      approvalKey: e.TOLLGATE_APPROVAL_KEY,
+      approvers: e.TOLLGATE_APPROVERS,
+      requiredApprovals: e.TOLLGATE_REQUIRED_APPROVALS,
+      approvalTtlMs: e.TOLLGATE_APPROVAL_TTL,
+      targets: e.TOLLGATE_TARGETS,
+      auditWaitMs: e.TOLLGATE_AUDIT_WAIT,
+      heartbeat: {
+        everyMs: e.TOLLGATE_HEARTBEAT_EVERY,
+        quietMs: e.TOLLGATE_HEARTBEAT_QUIET,
+        lookbackMs: e.TOLLGATE_HEARTBEAT_LOOKBACK,
+        businessHours: e.TOLLGATE_BUSINESS_HOURS,
+        timezone: e.TOLLGATE_TIMEZONE,
+      },
+    },
+    alerts: { webhookUrl: e.TOLLGATE_ALERT_WEBHOOK_URL ?? (sandbox ? `${emulatorUrl}/partner/alerts` : undefined) },
+    lifecycle: {
+      databaseUrl: e.DATABASE_URL,
+      middlewareUrl: e.PARTNER_MIDDLEWARE_URL ?? `${emulatorUrl}/partner`,
+      crmUrl: e.PARTNER_CRM_URL ?? `${emulatorUrl}/partner/crm`,
+      archiveUrl: e.PARTNER_ARCHIVE_URL ?? `${emulatorUrl}/partner`,
+      crmClientSecret: e.CRM_CLIENT_SECRET,
+      integrationId: e.TOLLGATE_INTEGRATION_ID ?? e.TOLLGATE_SANDBOX_INTEGRATION_ID,
+      reconcileEveryMs: e.TOLLGATE_RECONCILE_EVERY,
+    },
+    worker: { metricsPort: e.WORKER_METRICS_PORT },
+    emulator: { port: e.EMULATOR_PORT },
+  };
+}
+
+/** Policy of one target type, with defaults for types the configuration does not name. */
+export function targetTypePolicy(config: Config, type: string): TargetTypePolicy {
+  return config.changeGate.targets[type] ?? TargetTypePolicySchema.parse({});
+}
+
+/** Reads `KEY=VALUE` lines (the format of `.tollgate/sandbox.env`). Blank lines and `#` comments are skipped. */
+export function parseEnvFile(text: string): Env {
+  const env: Env = {};
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (!trimmed || trimmed.startsWith('#')) continue;
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) continue;
+    env[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1);
+  }
+  return env;
+}
+
+/** The process environment over the sandbox settings that `tollgate dev` wrote: the environment wins. */
+export function withSandboxEnv(env: Env, sandboxEnvPath: string): Env {
+  try {
+    return { ...parseEnvFile(readFileSync(sandboxEnvPath, 'utf8')), ...env };
+  } catch {
+    return env;
+  }
+}

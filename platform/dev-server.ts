@@ -1,0 +1,107 @@
+/**
+ * Runs the Temporal CLI's dev server (frontend + Web UI) as a child process, with the project's search attributes
+ * registered. With a database file its state survives restarts; without one it lives in memory (tests).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { searchAttributeFlags } from './search-attributes';
+
+export interface DevServerOptions {
+  binary: string;
+  host?: string;
+  port: number;
+  uiPort?: number;
+  /** Omit for an in-memory server. */
+  dbFile?: string;
+  namespace?: string;
+  /** No Web UI (tests). */
+  headless?: boolean;
+  /** Where the server's own output goes (a log file stream, or 'ignore'). */
+  output?: NodeJS.WritableStream | 'ignore';
+  readyTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (await portOpen(host, options.port)) {
+    throw new Error(
+      `port ${options.port} on ${host} is already in use: another Temporal server (or program) runs there. ` +
+        'Stop it, set TEMPORAL_PORT to another port, or set TEMPORAL_ADDRESS to use that server.',
+    );
+  }
+  const args = ['server', 'start-dev', '--ip', host, '--port', String(options.port), '--log-level', 'warn'];
+  args.push('--namespace', options.namespace ?? 'default');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.headless) args.push('--headless');
+  else if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', host);
+  args.push(...searchAttributeFlags());
+
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const sink = options.output;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      if (output.length < 20_000) output += chunk.toString();
+      if (sink && sink !== 'ignore') sink.write(chunk);
+    });
+  }
+  let exited: number | null | undefined;
+  child.once('exit', (code) => {
+    exited = code;
+  });
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  while (!(await portOpen(host, options.port))) {
+    if (exited !== undefined) throw new Error(`temporal dev server exited with code ${exited}:\n${output.slice(-4000)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal dev server did not listen on ${host}:${options.port} in time:\n${output.slice(-4000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return {
+    address: `${host}:${options.port}`,
+    uiUrl: options.headless || !options.uiPort ? undefined : `http://${host}:${options.uiPort}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A free TCP port on loopback, for servers that take a port number rather than 0. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

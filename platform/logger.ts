@@ -1,0 +1,36 @@
+/**
+ * Structured logging (pino). Secrets are redacted by key wherever they appear, so a config object or an HTTP
+ * header bag can be logged without leaking them.
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export const REDACTED_KEYS = [
+  'secret',
+  'secrets',
+  'clientSecret',
+  'client_secret',
+  'password',
+  'authPassword',
+  'approvalKey',
+  'apiKey',
+  'access_token',
+  'accessToken',
+  'authorization',
+  'Authorization',
+  'crmClientSecret',
+  'databaseUrl',
+  'signature',
+];
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    level: options.level ?? 'info',
+    name: options.name ?? 'tollgate',
+    redact: {
+      paths: REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
+      censor: '[redacted]',
+    },
+  });
+}

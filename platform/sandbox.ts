@@ -1,0 +1,96 @@
+/**
+ * Sandbox mode: no Genesys Cloud credentials are configured, so the emulator is the target. This module makes the
+ * dev-only secrets, the emulator's matching settings, the `.tollgate/sandbox.env` lines the CLI reads, and wires
+ * the emulator's webhooks to the receivers — through the Genesys-shaped API, as an operator would in a real org.
+ */
+import { randomBytes } from 'node:crypto';
+import type { GenesysClient } from '../genesys/client';
+import { SANDBOX, type Env } from './config';
+
+export interface SandboxSecrets {
+  genesysClientSecret: string;
+  configAudit: string;
+  lifecycle: string;
+  approvalKey: string;
+  crm: string;
+}
+
+export const LIFECYCLE_EVENTS = ['installed', 'uninstalled', 'enabled', 'disabled', 'configuration_updated'] as const;
+
+export function generateSandboxSecrets(): SandboxSecrets {
+  const secret = () => randomBytes(24).toString('hex');
+  return { genesysClientSecret: secret(), configAudit: secret(), lifecycle: secret(), approvalKey: secret(), crm: secret() };
+}
+
+/** Reads secrets back from an earlier sandbox.env, so a restart keeps the same ones. */
+export function secretsFromEnv(env: Env): SandboxSecrets | undefined {
+  const values = {
+    genesysClientSecret: env.GENESYS_CLIENT_SECRET,
+    configAudit: env.CONFIG_AUDIT_WEBHOOK_SECRETS,
+    lifecycle: env.LIFECYCLE_WEBHOOK_SECRETS,
+    approvalKey: env.TOLLGATE_APPROVAL_KEY,
+    crm: env.CRM_CLIENT_SECRET,
+  };
+  return Object.values(values).every((value) => typeof value === 'string' && value.length > 0)
+    ? (values as SandboxSecrets)
+    : undefined;
+}
+
+/** Settings for `startEmulator` that accept exactly these secrets. */
+export function emulatorSettingsFor(secrets: SandboxSecrets) {
+  return {
+    clients: { [SANDBOX.clientId]: secrets.genesysClientSecret },
+    crmSecret: secrets.crm,
+    auditWebhookSecret: secrets.configAudit,
+  };
+}
+
+/** The settings Tollgate needs to talk to a sandbox built from these secrets. */
+export function sandboxEnv(secrets: SandboxSecrets, integrationId: string): Env {
+  return {
+    GENESYS_CLIENT_ID: SANDBOX.clientId,
+    GENESYS_CLIENT_SECRET: secrets.genesysClientSecret,
+    CONFIG_AUDIT_WEBHOOK_SECRETS: secrets.configAudit,
+    LIFECYCLE_WEBHOOK_SECRETS: secrets.lifecycle,
+    TOLLGATE_APPROVAL_KEY: secrets.approvalKey,
+    CRM_CLIENT_SECRET: secrets.crm,
+    TOLLGATE_SANDBOX_INTEGRATION_ID: integrationId,
+  };
+}
+
+export function formatEnvFile(env: Env, header: string): string {
+  const lines = Object.entries(env)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${value}`);
+  return `# ${header}\n${lines.join('\n')}\n`;
+}
+
+/** Points the emulator's config-audit subscription and the sandbox integration's lifecycle webhook at the receivers. */
+export async function wireSandbox(options: {
+  genesys: GenesysClient;
+  receiversUrl: string;
+  secrets: SandboxSecrets;
+  integrationId: string;
+  lifecycleRetry?: { maxRetries: number; initialDelayMs: number; backoffMultiplier: number };
+}): Promise<void> {
+  await options.genesys.createWebhookSubscription({
+    name: 'Prod-Config-Change-Auditor',
+    description: 'Audits all production configuration changes',
+    enabled: true,
+    eventFilters: ['configuration.updated'],
+    httpTarget: { uri: `${options.receiversUrl}/webhooks/genesys-config-audit` },
+    authScheme: 'basic',
+    authUsername: 'webhook_user',
+    authPassword: 'sandbox',
+    event: { type: 'configuration' },
+    secret: options.secrets.configAudit,
+  });
+  await options.genesys.putIntegrationWebhooks(options.integrationId, {
+    url: `${options.receiversUrl}/v1/genesys/lifecycle`,
+    events: [...LIFECYCLE_EVENTS],
+    // The seed's settings: exponential backoff, five attempts, three-second timeout.
+    retryPolicy: options.lifecycleRetry ?? { maxRetries: 5, initialDelayMs: 1000, backoffMultiplier: 2 },
+    timeoutMs: 3000,
+    secret: options.secrets.lifecycle,
+  });
+}

@@ -1,0 +1,14 @@
+/** What the receivers' routes are built from. */
+import type { Client } from '@temporalio/client';
+import type { Config } from '../platform/config';
+import type { Logger } from '../platform/logger';
+import type { ReceiverMetrics } from './metrics';
+
+export interface ReceiverDeps {
+  config: Config;
+  temporal: Client;
+  logger: Logger;
+  metrics: ReceiverMetrics;
+  /** The task queue workflows started by the receivers run on. */
+  taskQueue: string;
+}

@@ -1,0 +1,25 @@
+/**
+ * One Temporal dev server and one PostgreSQL for the whole test run, started here and stopped in global-teardown.
+ * Test files reach them through the environment (TOLLGATE_TEST_TEMPORAL_ADDRESS, TOLLGATE_TEST_DATABASE_URL); each
+ * test file starts its own emulator, worker and receivers (test/harness/stack.ts) on ephemeral ports.
+ * A configured DATABASE_URL is used instead of the embedded PostgreSQL.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startDevServer } from '../platform/dev-server';
+import { startDatabase } from '../platform/postgres';
+import { ensureTemporalCli, ensureTestServer } from '../platform/temporal-binary';
+
+export default async function globalSetup(): Promise<void> {
+  const progress = (message: string) => process.stderr.write(`[test setup] ${message}\n`);
+  const binary = await ensureTemporalCli({ onProgress: progress });
+  // Installed now so that time-skipping tests running in parallel never race to install it.
+  process.env.TOLLGATE_TEMPORAL_TEST_SERVER_BIN = await ensureTestServer({ onProgress: progress });
+  const server = await startDevServer({ binary, port: await freePort(), headless: true });
+  const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-pg-'));
+  const database = await startDatabase({ url: process.env.DATABASE_URL, dataDir: join(dataDir, 'data') });
+  process.env.TOLLGATE_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.TOLLGATE_TEST_DATABASE_URL = database.url;
+  (globalThis as Record<string, unknown>).__TOLLGATE_TEST_SERVICES__ = { server, database };
+}

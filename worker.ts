@@ -1,0 +1,96 @@
+/**
+ * The Tollgate worker: runs every workflow and activity.
+ *
+ * Two Temporal workers share one process and one connection:
+ *   - `<taskQueue>`: all workflows, and activities that do not call Genesys Cloud;
+ *   - `<taskQueue>-genesys`: activities that call Genesys Cloud, with `maxTaskQueueActivitiesPerSecond` set from
+ *     GENESYS_REQUESTS_PER_MINUTE. That limit is enforced by the Temporal server for the whole task queue, so the
+ *     ~300 requests/minute budget of one OAuth client holds across every worker process, not per process.
+ */
+import { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Activities } from './activities';
+import { createAlertSender } from './activities/alerts';
+import type { ActivityDeps } from './activities/deps';
+import { connectionOptions, temporalAddress } from './client';
+import { GenesysClient } from './genesys/client';
+import type { Config } from './platform/config';
+import type { Logger } from './platform/logger';
+import { genesysTaskQueue } from './workflows/task-queues';
+
+export const WORKFLOWS_PATH = require.resolve('./workflows');
+
+export interface WorkerSetup {
+  config: Config;
+  logger: Logger;
+  connection: NativeConnection;
+  activities: Activities;
+  taskQueue?: string;
+  /** Pre-bundled workflow code (tests bundle once per file); otherwise bundled from WORKFLOWS_PATH. */
+  workflowBundle?: { code: string };
+  identity?: string;
+}
+
+/** Builds the activities' dependencies from configuration: the real clients, pointed where the config says. */
+export function buildActivityDeps(options: {
+  config: Config;
+  logger: Logger;
+  temporal: Client;
+  databaseUrl: string;
+}): ActivityDeps {
+  const { config, logger } = options;
+  return {
+    config,
+    logger,
+    temporal: options.temporal,
+    genesys: new GenesysClient(config.genesys, { logger: logger.child({ component: 'genesys' }) }),
+    alerts: createAlertSender({ webhookUrl: config.alerts.webhookUrl, logger: logger.child({ component: 'alerts' }) }),
+    databaseUrl: options.databaseUrl,
+  };
+}
+
+export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const taskQueue = setup.taskQueue ?? setup.config.temporal.taskQueue;
+  const common: Partial<WorkerOptions> = {
+    connection: setup.connection,
+    namespace: setup.config.temporal.namespace,
+    activities: setup.activities,
+    identity: setup.identity,
+    // Long-lived entity workflows (installations, targets) are many; keep their caches bounded.
+    maxCachedWorkflows: 1000,
+  };
+  const workflows: Partial<WorkerOptions> = setup.workflowBundle
+    ? { workflowBundle: setup.workflowBundle }
+    : { workflowsPath: WORKFLOWS_PATH };
+  return Promise.all([
+    Worker.create({
+      ...common,
+      ...workflows,
+      taskQueue,
+      maxConcurrentActivityTaskExecutions: 200,
+      maxConcurrentWorkflowTaskExecutions: 100,
+    } as WorkerOptions),
+    Worker.create({
+      ...common,
+      taskQueue: genesysTaskQueue(taskQueue),
+      maxConcurrentActivityTaskExecutions: 50,
+      maxTaskQueueActivitiesPerSecond: setup.config.genesys.requestsPerMinute / 60,
+    } as WorkerOptions),
+  ]);
+}
+
+/** Runs workers until `signal` aborts, then drains them (in-flight activities finish or are retried elsewhere). */
+export async function runWorkers(workers: Worker[], signal?: AbortSignal): Promise<void> {
+  if (signal) {
+    const shutdown = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
+    if (signal.aborted) shutdown();
+    else signal.addEventListener('abort', shutdown, { once: true });
+  }
+  await Promise.all(workers.map((worker) => worker.run()));
+}
+
+/** Opens the worker's own connection to Temporal (TLS / API key per config). */
+export async function connectWorker(config: Config, address = temporalAddress(config.temporal)): Promise<NativeConnection> {
+  const { tls } = connectionOptions(config.temporal, address);
+  return NativeConnection.connect({ address, tls: tls ?? undefined, apiKey: config.temporal.apiKey });
+}

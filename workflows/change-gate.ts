@@ -1,0 +1,2 @@
+/** Change gate workflows (issue 3). */
+export {};

@@ -1,0 +1,3 @@
+/** Every workflow the worker registers. */
+export * from './change-gate';
+export * from './lifecycle';

@@ -1,0 +1,328 @@
+/**
+ * One installation's state and the pure rules that decide what an event does to it. No I/O, no Temporal APIs:
+ * the workflow feeds events in, executes the decision (activities), and reports back. Unit-tested on its own.
+ *
+ * The rules, and the seed traps behind them:
+ * - Identity dedupe: an event whose identity was seen (bounded FIFO that survives continue-as-new) has no effect
+ *   (Edge Case 3: retries with injected retryCount and drifting eventTimestamp hash to the same identity).
+ * - Idempotency is event-granular, never resource-granular ("idempotency keyed on integrationId" trap): install,
+ *   enable and configuration updates of one integration are distinct events, none dropped.
+ * - Events are not strictly ordered (uninstall-before-install trap): each event has an order key (Genesys'
+ *   per-installation `sequence` when present, else its timestamp). An uninstall leaves a tombstone; an install
+ *   not newer than the tombstone is stale and cannot resurrect the tenant, while a later real re-install provisions
+ *   again. Symmetrically an uninstall not newer than the last applied install is stale. Configuration and
+ *   enable/disable carry full values, so an older one arriving after a newer one is ignored rather than regressing.
+ */
+import type {
+  CompensationRecord,
+  EventOutcome,
+  EventRecord,
+  InstallationEvent,
+  InstallationResources,
+  InstallationSnapshot,
+  InstallationStateName,
+  InstallationView,
+  OrderKey,
+  Tombstone,
+} from './installation-messages';
+
+export const DEFAULT_SEEN_LIMIT = 1000;
+const LAST_EVENTS_LIMIT = 50;
+const COMPENSATIONS_LIMIT = 50;
+
+/** What the workflow must do for one event. */
+export type Decision =
+  | { kind: 'provision'; tenantId: string; configuration: Record<string, unknown>; enabled: boolean }
+  | { kind: 'teardown'; tenantId: string }
+  | { kind: 'setEnabled'; tenantId: string; enabled: boolean }
+  | { kind: 'updateConfiguration'; tenantId: string; configuration: Record<string, unknown>; crmChanged: boolean }
+  | { kind: 'none'; outcome: EventOutcome; detail: string };
+
+/** Negative when `a` is older than `b`. Sequences compare when both events have one (they are Genesys' own
+ * per-installation counter); otherwise timestamps do (reconciliation's synthetic events carry its clock). */
+export function compareOrder(a: OrderKey, b: OrderKey): number {
+  if (a.sequence !== undefined && b.sequence !== undefined) return a.sequence - b.sequence;
+  const ta = Date.parse(a.eventTimestamp);
+  const tb = Date.parse(b.eventTimestamp);
+  return (Number.isNaN(ta) ? 0 : ta) - (Number.isNaN(tb) ? 0 : tb);
+}
+
+function orderOf(event: InstallationEvent): OrderKey {
+  return event.sequence === undefined
+    ? { eventTimestamp: event.eventTimestamp }
+    : { sequence: event.sequence, eventTimestamp: event.eventTimestamp };
+}
+
+function isNewer(event: InstallationEvent, than: OrderKey | undefined): boolean {
+  return than === undefined || compareOrder(orderOf(event), than) > 0;
+}
+
+const PROVISIONED: readonly InstallationStateName[] = ['active', 'disabled'];
+
+export class InstallationState {
+  readonly orgId: string;
+  readonly integrationId: string;
+  state: InstallationStateName = 'pending_install';
+  tenantId?: string;
+  enabled = true;
+  configuration: Record<string, unknown> = {};
+  resources: InstallationResources = { tenant: false, schema: false, crm: false };
+  compensationsRun: CompensationRecord[] = [];
+  lastEvents: EventRecord[] = [];
+  tombstone?: Tombstone;
+  lastError?: { step: string; message: string; at: string };
+  eventsApplied = 0;
+  private configurationOrder?: OrderKey;
+  private enabledOrder?: OrderKey;
+  private installOrder?: OrderKey;
+  private readonly seenOrder: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly queue: InstallationEvent[] = [];
+
+  constructor(
+    orgId: string,
+    integrationId: string,
+    private readonly seenLimit = DEFAULT_SEEN_LIMIT,
+    snapshot?: InstallationSnapshot,
+  ) {
+    this.orgId = orgId;
+    this.integrationId = integrationId;
+    if (snapshot) this.restore(snapshot);
+  }
+
+  /** A signal arrived: remember its identity and queue it, or recognise it as a duplicate. */
+  receive(event: InstallationEvent): 'queued' | 'duplicate' {
+    if (this.seen.has(event.identity)) {
+      this.record(event, 'duplicate', 'identity already seen');
+      return 'duplicate';
+    }
+    this.remember(event.identity);
+    this.queue.push(event);
+    return 'queued';
+  }
+
+  hasPending(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** The next event to apply, oldest received first (one at a time). */
+  nextEvent(): InstallationEvent | undefined {
+    return this.queue.shift();
+  }
+
+  hasSeen(identity: string): boolean {
+    return this.seen.has(identity);
+  }
+
+  /** Decides what the event does and books its order key. The workflow executes the decision, then reports. */
+  decide(event: InstallationEvent): Decision {
+    switch (event.event) {
+      case 'installed':
+        return this.decideInstall(event);
+      case 'uninstalled':
+        return this.decideUninstall(event);
+      case 'enabled':
+      case 'disabled':
+        return this.decideToggle(event, event.event === 'enabled');
+      case 'configuration_updated':
+        return this.decideConfiguration(event);
+    }
+  }
+
+  private decideInstall(event: InstallationEvent): Decision {
+    if (this.tombstone && compareOrder(orderOf(event), this.tombstone) <= 0) {
+      return { kind: 'none', outcome: 'ignored_stale', detail: `older than the uninstall ${this.tombstone.identity}` };
+    }
+    if (!isNewer(event, this.installOrder)) {
+      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the install already applied' };
+    }
+    this.installOrder = orderOf(event);
+    if (isNewer(event, this.configurationOrder)) {
+      this.configuration = event.configuration;
+      this.configurationOrder = orderOf(event);
+    }
+    if (PROVISIONED.includes(this.state) && this.tenantId) {
+      // Already provisioned (e.g. a repeated install after a lost uninstall never happened): never re-run the saga
+      // over a working tenant (its rollback would delete it); bring the configuration up to date instead.
+      return { kind: 'updateConfiguration', tenantId: this.tenantId, configuration: this.configuration, crmChanged: false };
+    }
+    this.tenantId = event.tenantId;
+    return { kind: 'provision', tenantId: event.tenantId, configuration: this.configuration, enabled: this.enabled };
+  }
+
+  private decideUninstall(event: InstallationEvent): Decision {
+    if (this.installOrder && compareOrder(orderOf(event), this.installOrder) <= 0) {
+      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the install already applied' };
+    }
+    if (!this.tombstone || compareOrder(orderOf(event), this.tombstone) > 0) {
+      this.tombstone = { ...orderOf(event), identity: event.identity };
+    }
+    if (this.state === 'deprovisioned') {
+      return { kind: 'none', outcome: 'applied', detail: 'already deprovisioned' };
+    }
+    // Also from pending_install (uninstall before install): teardown of absent resources is a no-op per step,
+    // and the Genesys tokens issued at install time are revoked all the same.
+    return { kind: 'teardown', tenantId: this.tenantId ?? event.tenantId };
+  }
+
+  private decideToggle(event: InstallationEvent, enabled: boolean): Decision {
+    if (!isNewer(event, this.enabledOrder)) {
+      return { kind: 'none', outcome: 'ignored_stale', detail: `older than the last enable/disable` };
+    }
+    this.enabledOrder = orderOf(event);
+    this.enabled = enabled;
+    if (PROVISIONED.includes(this.state) && this.tenantId) return { kind: 'setEnabled', tenantId: this.tenantId, enabled };
+    return { kind: 'none', outcome: 'recorded', detail: `no tenant in state ${this.state}; applied at the next provisioning` };
+  }
+
+  private decideConfiguration(event: InstallationEvent): Decision {
+    if (!isNewer(event, this.configurationOrder)) {
+      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the configuration already applied' };
+    }
+    const crmChanged = this.configuration.crmEndpoint !== event.configuration.crmEndpoint;
+    this.configuration = event.configuration;
+    this.configurationOrder = orderOf(event);
+    if (PROVISIONED.includes(this.state) && this.tenantId) {
+      return { kind: 'updateConfiguration', tenantId: this.tenantId, configuration: this.configuration, crmChanged };
+    }
+    return { kind: 'none', outcome: 'recorded', detail: `no tenant in state ${this.state}; applied at the next provisioning` };
+  }
+
+  // --- transitions the workflow reports -------------------------------------------------------------------
+
+  beginProvisioning(tenantId: string): void {
+    this.state = 'provisioning';
+    this.tenantId = tenantId;
+    this.lastError = undefined;
+  }
+
+  provisioned(): void {
+    this.state = this.enabled ? 'active' : 'disabled';
+  }
+
+  rolledBack(step: string, message: string, at: string): void {
+    this.state = 'provisioning_rolled_back';
+    this.lastError = { step, message, at };
+  }
+
+  beginTeardown(tenantId: string): void {
+    this.state = 'deprovisioning';
+    this.tenantId = tenantId;
+    this.lastError = undefined;
+  }
+
+  deprovisioned(): void {
+    this.state = 'deprovisioned';
+    this.resources = { tenant: false, schema: false, crm: false };
+  }
+
+  deprovisioningFailed(step: string, message: string, at: string): void {
+    this.state = 'deprovisioning_failed';
+    this.lastError = { step, message, at };
+  }
+
+  toggled(enabled: boolean): void {
+    if (PROVISIONED.includes(this.state)) this.state = enabled ? 'active' : 'disabled';
+  }
+
+  failed(step: string, message: string, at: string): void {
+    this.lastError = { step, message, at };
+  }
+
+  setResource(resource: 'tenant' | 'schema' | 'crm', exists: boolean): void {
+    this.resources = { ...this.resources, [resource]: exists };
+  }
+
+  setSchemaName(schemaName: string): void {
+    this.resources = { ...this.resources, schemaName };
+  }
+
+  recordCompensation(entry: CompensationRecord): void {
+    this.compensationsRun.push(entry);
+    if (this.compensationsRun.length > COMPENSATIONS_LIMIT) this.compensationsRun.splice(0, this.compensationsRun.length - COMPENSATIONS_LIMIT);
+  }
+
+  /** Books the outcome of an event in `lastEvents` (bounded, newest last). */
+  record(event: InstallationEvent, outcome: EventOutcome, detail?: string): void {
+    if (outcome !== 'duplicate' && outcome !== 'queued') this.eventsApplied += 1;
+    this.lastEvents.push({
+      identity: event.identity,
+      event: event.event,
+      source: event.source,
+      ...(event.sequence === undefined ? {} : { sequence: event.sequence }),
+      eventTimestamp: event.eventTimestamp,
+      receivedAt: event.receivedAt,
+      outcome,
+      ...(detail ? { detail } : {}),
+    });
+    if (this.lastEvents.length > LAST_EVENTS_LIMIT) this.lastEvents.splice(0, this.lastEvents.length - LAST_EVENTS_LIMIT);
+  }
+
+  private remember(identity: string): void {
+    this.seen.add(identity);
+    this.seenOrder.push(identity);
+    while (this.seenOrder.length > this.seenLimit) {
+      const oldest = this.seenOrder.shift();
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+  }
+
+  view(): InstallationView {
+    return {
+      orgId: this.orgId,
+      integrationId: this.integrationId,
+      state: this.state,
+      ...(this.tenantId ? { tenantId: this.tenantId } : {}),
+      enabled: this.enabled,
+      configuration: this.configuration,
+      resources: { ...this.resources },
+      compensationsRun: [...this.compensationsRun],
+      lastEvents: [...this.lastEvents],
+      ...(this.tombstone ? { tombstone: { ...this.tombstone } } : {}),
+      ...(this.lastError ? { lastError: { ...this.lastError } } : {}),
+      pendingEvents: this.queue.length,
+      seenIdentities: this.seen.size,
+      eventsApplied: this.eventsApplied,
+    };
+  }
+
+  snapshot(): InstallationSnapshot {
+    return {
+      orgId: this.orgId,
+      integrationId: this.integrationId,
+      state: this.state,
+      tenantId: this.tenantId,
+      enabled: this.enabled,
+      configuration: this.configuration,
+      configurationOrder: this.configurationOrder,
+      enabledOrder: this.enabledOrder,
+      installOrder: this.installOrder,
+      resources: { ...this.resources },
+      compensationsRun: [...this.compensationsRun],
+      lastEvents: [...this.lastEvents],
+      tombstone: this.tombstone,
+      lastError: this.lastError,
+      seen: [...this.seenOrder],
+      queue: [...this.queue],
+      eventsApplied: this.eventsApplied,
+    };
+  }
+
+  private restore(snapshot: InstallationSnapshot): void {
+    this.state = snapshot.state;
+    this.tenantId = snapshot.tenantId;
+    this.enabled = snapshot.enabled;
+    this.configuration = snapshot.configuration;
+    this.configurationOrder = snapshot.configurationOrder;
+    this.enabledOrder = snapshot.enabledOrder;
+    this.installOrder = snapshot.installOrder;
+    this.resources = { ...snapshot.resources };
+    this.compensationsRun = [...snapshot.compensationsRun];
+    this.lastEvents = [...snapshot.lastEvents];
+    this.tombstone = snapshot.tombstone;
+    this.lastError = snapshot.lastError;
+    this.eventsApplied = snapshot.eventsApplied;
+    for (const identity of snapshot.seen) this.remember(identity);
+    this.queue.push(...snapshot.queue);
+  }
+}

@@ -1,0 +1,2 @@
+/** Lifecycle workflows (issue 4). */
+export {};
