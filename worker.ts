@@ -55,7 +55,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     connection: setup.connection,
     namespace: setup.config.temporal.namespace,
     activities: setup.activities,
-    identity: setup.identity,
+    ...(setup.identity ? { identity: setup.identity } : {}),
     // Long-lived entity workflows (installations, targets) are many; keep their caches bounded.
     maxCachedWorkflows: 1000,
   };

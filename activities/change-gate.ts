@@ -1,6 +1,24 @@
 /** Change gate activities (issue 3): planning, approval signature checks, deploy, verify, rollback, audit. */
+import { createApprovalSignatureActivities } from './approval-signature';
+import { createAuditActivities } from './audit';
+import { createCoordinationActivities } from './coordination';
 import type { ActivityDeps } from './deps';
+import { createDeployActivities } from './deploy';
+import { createPlanActivities } from './plan';
 
-export function createChangeGateActivities(_deps: ActivityDeps) {
-  return {};
+/**
+ * Genesys-calling activities (`planChange`, `readConfigObject`, `writeConfigObject`, `settleUnknownWrite`,
+ * `pollAndAuditChanges`) are scheduled by the workflows on the Genesys task queue (workflows/task-queues.ts); the
+ * worker registers every activity on both queues.
+ */
+export function createChangeGateActivities(deps: ActivityDeps) {
+  return {
+    ...createPlanActivities(deps),
+    ...createApprovalSignatureActivities(deps),
+    ...createDeployActivities(deps),
+    ...createCoordinationActivities(deps),
+    ...createAuditActivities(deps),
+  };
 }
+
+export type ChangeGateActivities = ReturnType<typeof createChangeGateActivities>;

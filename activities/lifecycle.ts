@@ -1,6 +1,214 @@
-/** Lifecycle activities (issue 4): provisioning saga steps, teardown steps, reconciliation. */
+/**
+ * Lifecycle activities (issue 4), built from injected clients: the provisioning saga's steps and compensations,
+ * the teardown steps, tenant updates, alerts, and reconciliation. Each one is idempotent — Temporal retries
+ * activities, and a worker can die after a request landed but before its answer came back.
+ *
+ * Partner systems (middleware tenants, CRM, audit archive) are reached over HTTP at config.lifecycle.*Url (the
+ * emulator's /partner routes in sandbox mode); the schema step runs SQL on PostgreSQL at deps.databaseUrl;
+ * token revocation goes through the Genesys client (and runs on the Genesys task queue).
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Pool } from 'pg';
+import { toActivityFailure } from '../genesys/errors';
+import { signalInstallation } from '../receivers/lifecycle-signal';
+import type { ReconciliationRepair } from '../workflows/installation-messages';
+import type { Alert } from './alerts';
 import type { ActivityDeps } from './deps';
+import { AuditArchive } from './provisioning/audit-archive';
+import { CrmConnections } from './provisioning/crm-connection';
+import { TenantSchemas } from './provisioning/database-schema';
+import { describeInstallation, listInstallations } from './provisioning/installation-directory';
+import { revokeTokens } from './provisioning/integration-tokens';
+import { MiddlewareTenants, type TenantOwner } from './provisioning/middleware-tenant';
+import { planRepairs, syntheticEvent, type InventoryEntry, type PlannedRepair } from './provisioning/reconciliation';
 
-export function createLifecycleActivities(_deps: ActivityDeps) {
-  return {};
+/** How many installations reconciliation queries or signals at once. */
+const RECONCILE_CONCURRENCY = 16;
+/** Upper bound of pooled PostgreSQL connections per worker process. */
+const SCHEMA_POOL_SIZE = 8;
+
+export function createLifecycleActivities(deps: ActivityDeps) {
+  const { config, logger } = deps;
+  const http = { timeoutMs: 10_000 };
+  const tenants = new MiddlewareTenants(config.lifecycle.middlewareUrl, http);
+  const crm = new CrmConnections(config.lifecycle.crmUrl, config.lifecycle.crmClientSecret, http);
+  const archive = new AuditArchive(config.lifecycle.archiveUrl, http);
+
+  // One pool per activities instance, opened on first use; idle connections close so processes can exit.
+  let pool: Pool | undefined;
+  const getPool = (): Pool => {
+    if (!pool) {
+      pool = new Pool({ connectionString: deps.databaseUrl, max: SCHEMA_POOL_SIZE, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+      // An idle pooled connection that the server closed (restart, shutdown): the pool replaces it on next use.
+      pool.on('error', (error) =>
+        logger.info({ reason: error.message, code: (error as { code?: string }).code }, 'PostgreSQL closed an idle connection'),
+      );
+    }
+    return pool;
+  };
+  const schemas = new TenantSchemas(getPool);
+
+  const log = (message: string, fields: Record<string, unknown>) => {
+    let info: Record<string, unknown> = {};
+    try {
+      const { workflowExecution, activityType } = Context.current().info;
+      info = { workflowId: workflowExecution?.workflowId, runId: workflowExecution?.runId, activityType };
+    } catch {
+      // called outside an activity (tests)
+    }
+    logger.info({ ...info, ...fields }, message);
+  };
+
+  return {
+    // --- install saga -------------------------------------------------------------------------------------
+
+    async createMiddlewareTenant(owner: TenantOwner, configuration: Record<string, unknown>): Promise<'created' | 'existed'> {
+      const outcome = await tenants.create(owner, configuration);
+      log('middleware tenant provisioned', { tenantId: owner.tenantId, outcome });
+      return outcome;
+    },
+
+    async createTenantSchema(owner: TenantOwner): Promise<{ schemaName: string; created: boolean }> {
+      const result = await schemas.create(owner.tenantId, owner);
+      log('tenant schema provisioned', { tenantId: owner.tenantId, ...result });
+      return result;
+    },
+
+    async configureCrmConnection(tenantId: string, crmEndpoint: string): Promise<void> {
+      await crm.configure(tenantId, crmEndpoint);
+      log('CRM connection configured', { tenantId, crmEndpoint });
+    },
+
+    // --- compensations and teardown (absent = done) -------------------------------------------------------
+
+    async deleteMiddlewareTenant(owner: TenantOwner): Promise<'deleted' | 'already_gone' | 'not_ours'> {
+      const outcome = await tenants.delete(owner);
+      log('middleware tenant removed', { tenantId: owner.tenantId, outcome });
+      return outcome;
+    },
+
+    async dropTenantSchema(tenantId: string): Promise<{ schemaName: string; dropped: boolean }> {
+      const result = await schemas.drop(tenantId);
+      log('tenant schema dropped', { tenantId, ...result });
+      return result;
+    },
+
+    async deleteCrmConnection(tenantId: string): Promise<'deleted' | 'already_gone'> {
+      const outcome = await crm.delete(tenantId);
+      log('CRM connection removed', { tenantId, outcome });
+      return outcome;
+    },
+
+    async revokeLifecycleTokens(integrationId: string, orgId: string): Promise<'revoked' | 'already_gone'> {
+      const outcome = await revokeTokens(deps.genesys, integrationId, orgId);
+      log('integration tokens revoked', { integrationId, orgId, outcome });
+      return outcome;
+    },
+
+    async disableTenantStreams(tenantId: string): Promise<'disabled' | 'already_gone'> {
+      const outcome = await tenants.disableStreams(tenantId);
+      log('tenant webhooks and streams disabled', { tenantId, outcome });
+      return outcome;
+    },
+
+    async archiveAuditRecords(owner: TenantOwner): Promise<'archived' | 'already_archived'> {
+      const outcome = await archive.archive(owner);
+      log('audit records archived', { tenantId: owner.tenantId, outcome });
+      return outcome;
+    },
+
+    // --- updates --------------------------------------------------------------------------------------------
+
+    async updateMiddlewareTenant(tenantId: string, patch: { enabled?: boolean; configuration?: Record<string, unknown> }): Promise<void> {
+      await tenants.update(tenantId, patch);
+      log('middleware tenant updated', { tenantId, fields: Object.keys(patch) });
+    },
+
+    async raiseLifecycleAlert(alert: Alert): Promise<void> {
+      await deps.alerts.send(alert);
+    },
+
+    // --- reconciliation -----------------------------------------------------------------------------------
+
+    /** Compares Genesys Cloud's installations with the installation workflows and returns the repairs to make. */
+    async findInstallationDrift(input: { integrationId?: string }): Promise<{
+      integrationId: string;
+      checked: number;
+      installedInGenesys: number;
+      workflows: number;
+      repairs: PlannedRepair[];
+    }> {
+      const integrationId = resolveIntegrationId(input.integrationId, config.lifecycle.integrationId);
+      let installed;
+      try {
+        installed = await deps.genesys.listInstallations(integrationId);
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+      Context.current().heartbeat('listed Genesys installations');
+      const listings = await listInstallations(deps.temporal, { integrationId }, (count) => {
+        if (count % 500 === 0) Context.current().heartbeat(`listed ${count} installations`);
+      });
+      const inventory: InventoryEntry[] = listings.map((listing) => ({ orgId: listing.orgId, state: listing.state, tenantId: listing.tenantId }));
+      // Visibility can lag a moment behind the workflows: confirm every candidate by query before repairing it.
+      const candidates = planRepairs(integrationId, installed, inventory);
+      const confirmedInventory = new Map(inventory.map((entry) => [entry.orgId, entry]));
+      await forEachLimited(candidates, RECONCILE_CONCURRENCY, async (candidate) => {
+        const view = await describeInstallation(deps.temporal, candidate.orgId, integrationId);
+        if (view) {
+          confirmedInventory.set(candidate.orgId, {
+            orgId: candidate.orgId,
+            state: view.state,
+            tenantId: view.tenantId,
+            pendingEvents: view.pendingEvents,
+          });
+        }
+        Context.current().heartbeat(`confirmed ${candidate.orgId}`);
+      });
+      const repairs = planRepairs(integrationId, installed, [...confirmedInventory.values()]);
+      log('reconciliation compared', { integrationId, installedInGenesys: installed.length, workflows: listings.length, repairs: repairs.length });
+      const checked = new Set([...installed.map((installation) => installation.orgId), ...listings.map((listing) => listing.orgId)]).size;
+      return { integrationId, checked, installedInGenesys: installed.length, workflows: listings.length, repairs };
+    },
+
+    /** Sends each repair as a synthetic event through the same signal-with-start path as the webhooks. */
+    async sendSyntheticLifecycleEvents(input: { integrationId: string; runId: string; repairs: PlannedRepair[] }): Promise<ReconciliationRepair[]> {
+      const taskQueue = Context.current().info.taskQueue;
+      const now = new Date();
+      const sent: ReconciliationRepair[] = [];
+      await forEachLimited(input.repairs, RECONCILE_CONCURRENCY, async (repair) => {
+        await signalInstallation(deps.temporal, taskQueue, syntheticEvent(repair, input.integrationId, input.runId, now));
+        sent.push({ orgId: repair.orgId, event: repair.event, reason: repair.reason, ...(repair.workflowState ? { workflowState: repair.workflowState } : {}) });
+        Context.current().heartbeat(`sent ${sent.length}`);
+      });
+      log('reconciliation repairs sent', { integrationId: input.integrationId, repairs: sent.length });
+      return sent;
+    },
+  };
+}
+
+export type LifecycleActivities = ReturnType<typeof createLifecycleActivities>;
+
+function resolveIntegrationId(given: string | undefined, configured: string | undefined): string {
+  const integrationId = given ?? configured;
+  if (!integrationId) {
+    throw ApplicationFailure.create({
+      message: 'no integration to reconcile: set TOLLGATE_INTEGRATION_ID',
+      type: 'NoIntegrationConfigured',
+      nonRetryable: true,
+    });
+  }
+  return integrationId;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
 }

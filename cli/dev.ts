@@ -157,12 +157,12 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     say('');
     say('Tollgate is running.');
-    say(`  Temporal frontend   ${env.TEMPORAL_ADDRESS}${devServer ? ' (dev server, state in .tollgate/temporal.db)' : ''}`);
+    say(`  Temporal frontend   ${env.TEMPORAL_ADDRESS}${devServer ? ` (dev server, state in ${join(home, 'temporal.db')})` : ''}`);
     if (devServer?.uiUrl) say(`  Temporal Web UI     ${devServer.uiUrl}`);
     say(`  Receivers           ${receivers.url}  (/webhooks/genesys-config-audit, /v1/genesys/lifecycle, /healthz, /readyz, /metrics)`);
     say(`  Worker metrics      http://127.0.0.1:${config.worker.metricsPort}/metrics`);
     if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state)`);
-    say(`  PostgreSQL          ${database.embedded ? 'embedded, data in .tollgate/postgres' : 'DATABASE_URL'}`);
+    say(`  PostgreSQL          ${database.embedded ? `embedded, data in ${join(home, 'postgres')}` : 'DATABASE_URL'}`);
     say(`  Schedules           ${schedules.join(', ') || 'none'}`);
     say(`  Sandbox settings    ${sandboxFile}`);
     say('');

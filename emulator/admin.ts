@@ -1,29 +1,26 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
-import { addFault, FaultSpecSchema } from './faults';
 import { parseWith } from './errors';
+import { addFault, FaultSpecSchema } from './faults';
 import { maskIntegrationWebhook } from './integrations';
 import { emitLifecycleEvent, LifecycleEmitSchema } from './lifecycle';
-import { editInUi, fieldsOf, seedObject, toWire } from './objects';
+import { editInUi, fieldsOf, IsoTimeSchema, seedObject, toWire } from './objects';
 import { expireAllTokens } from './oauth';
 import { describeTenant } from './partner';
 import { applySettingsPatch, describeSettings, SettingsPatchSchema } from './settings';
 import { EmulatorState } from './state';
 import { emitConfigurationUpdated, maskSubscription } from './webhooks';
 
-const Fields = z.record(z.string(), z.unknown());
-const IsoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), { message: 'must be an ISO 8601 time' });
-
 /** `PUT /__emulator/objects/{type}/{id}`: the fields, plus optional `version` (default 1) and, as an extension for
  * polling tests, `lastModifiedTime` and `modifiedBy`. */
 const SeedObjectSchema = z.looseObject({
   version: z.number().int().min(0).default(1),
-  lastModifiedTime: IsoTime.optional(),
+  lastModifiedTime: IsoTimeSchema.optional(),
   modifiedBy: z.object({ kind: z.enum(['client', 'user']), id: z.string().min(1) }).optional(),
 });
 
-const UiEditSchema = z.object({ user: z.string().min(1).default('admin@genesys-ui'), fields: Fields });
+const UiEditSchema = z.object({ user: z.string().min(1).default('admin@genesys-ui'), fields: z.record(z.string(), z.unknown()) });
 
 const VersionRuleSchema = z.object({ versionRule: z.enum(['increment', 'current']) });
 

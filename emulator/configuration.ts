@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { parseWith } from './errors';
-import { fieldsOf, findObject, listChangedSince, toWire, writeObject } from './objects';
+import { fieldsOf, findObject, IsoTimeSchema, listChangedSince, toWire, writeObject } from './objects';
 import { authenticatedClient } from './oauth';
 import { emitConfigurationUpdated } from './webhooks';
 
@@ -17,10 +17,7 @@ const ObjectPostSchema = z.looseObject({
 });
 
 const ChangesQuerySchema = z.object({
-  lastModifiedTime: z
-    .string()
-    .refine((value) => !Number.isNaN(Date.parse(value)), { message: 'lastModifiedTime must be an ISO 8601 time' })
-    .optional(),
+  lastModifiedTime: IsoTimeSchema.optional(),
   pageSize: z.coerce.number().int().min(1).max(500).default(25),
   pageNumber: z.coerce.number().int().min(1).default(1),
 });

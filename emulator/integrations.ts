@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { notFound, parseWith } from './errors';
+import { MASKED_SECRET } from './secrets';
 import { RetryPolicySchema } from './settings';
 
 export const LIFECYCLE_EVENTS = ['installed', 'uninstalled', 'enabled', 'disabled', 'configuration_updated'] as const;
@@ -64,5 +65,5 @@ export function integrationRoutes(ctx: EmulatorContext): Router {
 }
 
 export function maskIntegrationWebhook(webhook: IntegrationWebhook): Record<string, unknown> {
-  return { ...webhook, secret: '********' };
+  return { ...webhook, secret: MASKED_SECRET };
 }

@@ -1,8 +1,9 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import express, { type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { HttpError } from './errors';
+import { sameSecret } from './secrets';
 
 /** The form (or JSON) fields of a client-credentials token request; the client may come by HTTP Basic instead. */
 const TokenRequestSchema = z.looseObject({
@@ -105,10 +106,7 @@ function formDecode(value: string): string {
 
 function isKnownClient(clients: Record<string, string>, credentials: ClientCredentials): boolean {
   const expected = Object.hasOwn(clients, credentials.clientId) ? clients[credentials.clientId] : undefined;
-  if (expected === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(credentials.clientSecret);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return expected !== undefined && sameSecret(credentials.clientSecret, expected);
 }
 
 function oauthError(res: Response, status: number, error: string, description: string): void {

@@ -1,9 +1,15 @@
+import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { HttpError, notFound } from './errors';
 import { type ConfigObject, type Modifier, objectKey, type VersionRule } from './state';
 
 /** Top-level keys that describe an object rather than configure it; every other key is a field. */
 export const METADATA_KEYS: ReadonlySet<string> = new Set(['id', 'type', 'version', 'lastModifiedTime', 'modifiedBy', 'selfUri']);
+
+/** A time in a query or body, e.g. `lastModifiedTime=2023-10-01T00:00:00Z`. */
+export const IsoTimeSchema = z.string().refine((value) => !Number.isNaN(Date.parse(value)), {
+  message: 'must be an ISO 8601 time',
+});
 
 /** The fields of a request body: everything but the metadata keys, so a client may send back what it read. */
 export function fieldsOf(body: Record<string, unknown>): Record<string, unknown> {

@@ -1,8 +1,9 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { HttpError, notFound, parseWith } from './errors';
+import { sameSecret } from './secrets';
 import type { Tenant } from './state';
 
 const Configuration = z.record(z.string(), z.unknown());
@@ -137,10 +138,4 @@ function findTenant(ctx: EmulatorContext, tenantId: string): Tenant {
 export function describeTenant(ctx: EmulatorContext, tenant: Tenant): Record<string, unknown> {
   const counts = ctx.state.tenantCreateCounts.get(tenant.tenantId);
   return { ...tenant, createCount: counts?.createCount ?? 0, createAttempts: counts?.createAttempts ?? 0 };
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

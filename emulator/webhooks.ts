@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { type DeliveryRecord, hmacSha256Hex, type RenderedDelivery } from './delivery';
 import { notFound, parseWith } from './errors';
+import { MASKED_SECRET } from './secrets';
 import type { ConfigObject } from './state';
 
 export const CONFIGURATION_UPDATED = 'configuration.updated';
-const MASK = '********';
 
 /** The seed's subscription body (change gate, Step 3.1) plus `secret`, an emulator extension for signing. */
 export const AuditSubscriptionRequestSchema = z
@@ -116,11 +116,10 @@ function findSubscription(ctx: EmulatorContext, id: string): AuditSubscription {
   return subscription;
 }
 
-/** Passwords and secrets are write-only, as in Genesys Cloud. */
 export function maskSubscription(subscription: AuditSubscription): Record<string, unknown> {
   return {
     ...subscription,
-    ...(subscription.authPassword !== undefined ? { authPassword: MASK } : {}),
-    ...(subscription.secret !== undefined ? { secret: MASK } : {}),
+    ...(subscription.authPassword !== undefined ? { authPassword: MASKED_SECRET } : {}),
+    ...(subscription.secret !== undefined ? { secret: MASKED_SECRET } : {}),
   };
 }

@@ -218,7 +218,8 @@ export class GenesysClient {
   /** OAuth client_credentials with HTTP Basic client authentication. Never logs the secret or the token. */
   private async requestToken(): Promise<TokenResponse> {
     const path = '/oauth/token';
-    const credentials = Buffer.from(`${this.config.clientId}:${this.config.clientSecret}`).toString('base64');
+    // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined (a no-op for Genesys's own ids).
+    const credentials = Buffer.from(`${formEncode(this.config.clientId)}:${formEncode(this.config.clientSecret)}`).toString('base64');
     const response = await this.transport.send({
       method: 'POST',
       url: `${this.loginBase}${path}`,
@@ -250,6 +251,10 @@ export class GenesysClient {
 /** A path segment, URL-encoded: ids come from webhooks and CLI input. */
 function seg(value: string): string {
   return encodeURIComponent(value);
+}
+
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
 function parseJson(text: string): unknown {

@@ -265,20 +265,19 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const e = parsed.data;
-
-  const sandbox = !e.GENESYS_API_BASE;
-  if (!sandbox) {
-    for (const name of ['GENESYS_CLIENT_ID', 'GENESYS_CLIENT_SECRET'] as const) {
-      if (!e[name]) problems.push(`${name}: required when GENESYS_API_BASE is set`);
+  // Settings that depend on each other are checked on the raw values, so one message names every problem.
+  if (env.GENESYS_API_BASE) {
+    for (const name of ['GENESYS_CLIENT_ID', 'GENESYS_CLIENT_SECRET']) {
+      if (!env[name]) problems.push(`${name}: required when GENESYS_API_BASE is set`);
     }
-    for (const name of ['PARTNER_MIDDLEWARE_URL', 'PARTNER_CRM_URL', 'PARTNER_ARCHIVE_URL'] as const) {
-      if (!e[name]) problems.push(`${name}: required when GENESYS_API_BASE is set (no sandbox partner systems)`);
+    for (const name of ['PARTNER_MIDDLEWARE_URL', 'PARTNER_CRM_URL', 'PARTNER_ARCHIVE_URL']) {
+      if (!env[name]) problems.push(`${name}: required when GENESYS_API_BASE is set (no sandbox partner systems)`);
     }
   }
-  if (e.TEMPORAL_TLS_KEY && !e.TEMPORAL_TLS_CERT) problems.push('TEMPORAL_TLS_CERT: required with TEMPORAL_TLS_KEY');
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (env.TEMPORAL_TLS_KEY && !env.TEMPORAL_TLS_CERT) problems.push('TEMPORAL_TLS_CERT: required with TEMPORAL_TLS_KEY');
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const sandbox = !e.GENESYS_API_BASE;
 
   const emulatorUrl = SANDBOX.emulatorUrl(e.EMULATOR_PORT);
   const profile = (prefix: 'CONFIG_AUDIT' | 'LIFECYCLE'): SignatureProfile => ({

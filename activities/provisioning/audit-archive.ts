@@ -1,5 +1,6 @@
 /** The last teardown step: archive the installation's audit records. Idempotent per org + integration + tenant
  * (the archive answers 200 for one that exists). */
+import { ApplicationFailure } from '@temporalio/common';
 import { joinUrl, partnerRequest, type PartnerHttpOptions } from './partner-http';
 
 export class AuditArchive {
@@ -10,7 +11,9 @@ export class AuditArchive {
 
   async archive(record: { orgId: string; integrationId: string; tenantId: string }): Promise<'archived' | 'already_archived'> {
     const response = await partnerRequest('POST', joinUrl(this.baseUrl, 'archives'), record, this.http);
-    if (response.status === 404 || response.status === 409) return 'already_archived';
+    if (response.status === 404) {
+      throw ApplicationFailure.create({ message: 'the audit archive answered 404', type: 'PartnerRequestRejected', nonRetryable: true });
+    }
     return response.status === 201 ? 'archived' : 'already_archived';
   }
 }

@@ -164,7 +164,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
 }
 
 /** Waits until `check` returns a truthy value, polling; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function eventually<T>(what: string | (() => string), check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -175,7 +175,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError ? `: last error ${(lastError as Error).message}` : ''}`);
+      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}${lastError ? `: last error ${(lastError as Error).message}` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }

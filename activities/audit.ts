@@ -1,0 +1,97 @@
+/**
+ * Activities of the audit side of the change gate: alerts, and the heartbeat (seed Edge Case 3) — "have webhooks
+ * gone quiet during business hours?" and "poll what changed since, and audit each change".
+ */
+import { Context } from '@temporalio/activity';
+import { toActivityFailure } from '../genesys/errors';
+import { startAudit } from '../workflows/change-gate-client';
+import type { AuditInput, HeartbeatResult } from '../workflows/change-messages';
+import type { Alert } from './alerts';
+import { withinBusinessHours } from './business-hours';
+import type { ActivityDeps } from './deps';
+
+/** The poll starts this long before the last delivered webhook: a change made just before it may have been
+ * delivered late or not at all (the receiver's replay window is ±5 min). */
+export const POLL_OVERLAP_MS = 5 * 60_000;
+
+export type HeartbeatCheck = Pick<HeartbeatResult, 'checkedAt' | 'inBusinessHours' | 'lastWebhookAuditAt' | 'quiet' | 'polledSince'>;
+
+export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logger' | 'temporal' | 'genesys' | 'alerts'>) {
+  return {
+    /** To the log and the Slack-compatible webhook (the emulator records it in sandbox mode). */
+    async sendAlert(alert: Alert): Promise<void> {
+      await deps.alerts.send(alert);
+    },
+
+    /**
+     * Finds, through Temporal visibility, when the last webhook-delivered audit of this deployment (its task queue)
+     * started. Quiet = none within `quietMs`. The poll then starts at that audit minus an overlap, or, when no
+     * webhook audit is on record, `lookbackMs` ago.
+     */
+    async checkAuditHeartbeat(request: { taskQueue: string }): Promise<HeartbeatCheck> {
+      const { heartbeat } = deps.config.changeGate;
+      const now = Date.now();
+      const checkedAt = new Date(now).toISOString();
+      const inBusinessHours = withinBusinessHours(new Date(now), heartbeat.businessHours, heartbeat.timezone);
+      if (!inBusinessHours) return { checkedAt, inBusinessHours, quiet: false };
+
+      const base = `TollgateKind = 'audit' AND TollgateSource = 'webhook' AND TaskQueue = '${escapeQuery(request.taskQueue)}'`;
+      const recent = await deps.temporal.workflow.count(`${base} AND StartTime > '${new Date(now - heartbeat.quietMs).toISOString()}'`);
+      if (recent.count > 0) return { checkedAt, inBusinessHours, quiet: false };
+
+      let last: Date | undefined;
+      for await (const execution of deps.temporal.workflow.list({
+        query: `${base} AND StartTime > '${new Date(now - heartbeat.lookbackMs).toISOString()}'`,
+      })) {
+        if (!last || execution.startTime > last) last = execution.startTime;
+      }
+      const since = last ? new Date(last.getTime() - POLL_OVERLAP_MS) : new Date(now - heartbeat.lookbackMs);
+      deps.logger.warn(
+        { lastWebhookAuditAt: last?.toISOString(), quietMs: heartbeat.quietMs, since: since.toISOString() },
+        'no config-audit webhook for a while during business hours: polling Genesys Cloud for changes',
+      );
+      return { checkedAt, inBusinessHours, quiet: true, lastWebhookAuditAt: last?.toISOString(), polledSince: since.toISOString() };
+    },
+
+    /** Genesys task queue: lists every object changed since `since` (all pages) and starts an audit of each
+     * object's version under the webhook's workflow ID; one already audited is a no-op. */
+    async pollAndAuditChanges(request: { since: string; taskQueue: string }): Promise<Pick<HeartbeatResult, 'changesFound' | 'auditsStarted' | 'alreadyAudited'>> {
+      let changes;
+      try {
+        changes = await deps.genesys.listChangesSince(new Date(request.since));
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+      let auditsStarted = 0;
+      let alreadyAudited = 0;
+      for (const change of changes) {
+        const input: AuditInput = {
+          type: change.type,
+          id: change.id,
+          version: change.version,
+          lastModifiedTime: change.lastModifiedTime,
+          modifiedBy: change.modifiedBy,
+          source: 'poll',
+        };
+        const outcome = await startAudit(deps.temporal, request.taskQueue, input);
+        if (outcome === 'started') auditsStarted += 1;
+        else alreadyAudited += 1;
+        heartbeat();
+      }
+      if (auditsStarted > 0) deps.logger.warn({ auditsStarted, alreadyAudited }, 'heartbeat poll found changes the webhooks had not delivered');
+      return { changesFound: changes.length, auditsStarted, alreadyAudited };
+    },
+  };
+}
+
+function escapeQuery(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
+
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Outside an activity (unit tests).
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The two Genesys calls a deploy is made of. Each activity makes one call (plus, rarely, one settling read), so
+ * the Genesys task queue's cluster-wide rate limit counts Genesys requests, and every step of a deploy is visible
+ * in the change's history. The loop around them (merge, retry on 409, settle unknown outcomes, verify, roll
+ * back) is workflow code: workflows/change.ts.
+ */
+import { Context } from '@temporalio/activity';
+import { GenesysConflictError, GenesysError, toActivityFailure } from '../genesys/errors';
+import { fieldsEqual } from '../workflows/config-merge';
+import type { ObjectSnapshot, TargetRef, WriteOutcome, WriteRequest } from '../workflows/change-messages';
+import type { ActivityDeps } from './deps';
+import { readSnapshot, toSnapshot, whileHeartbeating } from './genesys-calls';
+
+/** The version a write sends: the seed's `current + 1`, or Genesys Cloud's own rule (send the current version). */
+export function versionToSend(rule: WriteRequest['versionRule'], baseVersion: number): number {
+  return rule === 'increment' ? baseVersion + 1 : baseVersion;
+}
+
+export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'genesys' | 'logger'>) {
+  const ourClientId = deps.config.genesys.clientId;
+
+  return {
+    /** Genesys task queue: one GET. */
+    async readConfigObject(target: TargetRef): Promise<ObjectSnapshot> {
+      try {
+        return await whileHeartbeating(() => readSnapshot(deps.genesys, target));
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+    },
+
+    /**
+     * Genesys task queue: one PUT of the complete field set at the version the type's rule asks for.
+     * - 409 (the seed's "Version Control Ignorance" trap) is returned as `conflict`: the workflow waits, re-reads,
+     *   re-merges and tries again (Edge Case 1).
+     * - No answer (network error, timeout, 5xx on a write) is returned as `unknown`: the workflow settles it by
+     *   reading, never by re-sending blindly.
+     * - On a retry of this activity (its worker died after sending), a 409 may be our own earlier attempt having
+     *   landed: one read recognises it (the object is at exactly the version our write produces, written by our
+     *   OAuth client, with exactly our fields), so the deploy finishes exactly once.
+     */
+    async writeConfigObject(request: WriteRequest): Promise<WriteOutcome> {
+      const { target } = request;
+      const version = versionToSend(request.versionRule, request.baseVersion);
+      try {
+        const written = await whileHeartbeating(() => deps.genesys.writeObject(target.type, target.id, { ...request.fields, version }));
+        return { outcome: 'written', object: toSnapshot(target, written), genesysCalls: 1 };
+      } catch (error) {
+        if (error instanceof GenesysConflictError) {
+          if (activityAttempt() > 1) {
+            const now = await whileHeartbeating(() => readSnapshot(deps.genesys, target)).catch((readError: unknown) => {
+              throw toActivityFailure(readError);
+            });
+            if (isOurWrite(now, request, ourClientId)) {
+              deps.logger.info({ target, version: now.version }, 'write retried after a lost answer: the earlier attempt had landed');
+              return { outcome: 'written', object: now, genesysCalls: 2, recognisedEarlierAttempt: true };
+            }
+            return { outcome: 'conflict', currentVersion: now.version, genesysCalls: 2 };
+          }
+          return { outcome: 'conflict', currentVersion: error.currentVersion, genesysCalls: 1 };
+        }
+        if (error instanceof GenesysError && error.outcomeUnknown) {
+          deps.logger.warn({ target, err: error.message }, 'write outcome unknown; the workflow settles it by reading');
+          return { outcome: 'unknown', error: error.message, genesysCalls: 1 };
+        }
+        throw toActivityFailure(error);
+      }
+    },
+
+    /**
+     * Genesys task queue: one GET that settles a write whose outcome was unknown ("a write whose outcome is unknown
+     * is settled by reading"): `landed` (the object is exactly what our write produces), `not_applied` (still at
+     * the base version: safe to write again), or `overtaken` (someone wrote since; whether ours landed in between
+     * cannot be told, so the workflow re-merges onto what is there and records that version as unconfirmed).
+     */
+    async settleUnknownWrite(request: WriteRequest): Promise<SettledWrite> {
+      let now: ObjectSnapshot;
+      try {
+        now = await whileHeartbeating(() => readSnapshot(deps.genesys, request.target));
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+      if (isOurWrite(now, request, ourClientId)) return { outcome: 'landed', object: now };
+      if (now.version === request.baseVersion) return { outcome: 'not_applied', object: now };
+      return { outcome: 'overtaken', object: now };
+    },
+  };
+}
+
+export interface SettledWrite {
+  outcome: 'landed' | 'not_applied' | 'overtaken';
+  object: ObjectSnapshot;
+}
+
+/** The object is exactly what this write would have produced: our client, the next version, our fields. */
+export function isOurWrite(object: ObjectSnapshot, request: WriteRequest, clientId: string): boolean {
+  return (
+    object.version === request.baseVersion + 1 &&
+    object.modifiedBy?.kind === 'client' &&
+    object.modifiedBy.id === clientId &&
+    fieldsEqual(object.fields, request.fields)
+  );
+}
+
+function activityAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What every Genesys-calling activity of the change gate shares: reading an object into a snapshot, and
+ * heartbeating while a call is in flight, so that a worker that dies mid-call has its activity retried within the
+ * heartbeat timeout rather than after the whole start-to-close timeout (the restarted-worker case of issue 3).
+ */
+import { Context } from '@temporalio/activity';
+import type { GenesysClient } from '../genesys/client';
+import { objectFields } from '../genesys/client';
+import type { ObjectSnapshot, TargetRef } from '../workflows/change-messages';
+
+export const HEARTBEAT_EVERY_MS = 2_000;
+
+export async function readSnapshot(genesys: GenesysClient, target: TargetRef): Promise<ObjectSnapshot> {
+  const object = await genesys.getObject(target.type, target.id);
+  return toSnapshot(target, object);
+}
+
+export function toSnapshot(target: TargetRef, object: Awaited<ReturnType<GenesysClient['getObject']>>): ObjectSnapshot {
+  return {
+    target,
+    version: object.version,
+    lastModifiedTime: object.lastModifiedTime,
+    modifiedBy: object.modifiedBy,
+    fields: sortFields(objectFields(object)),
+  };
+}
+
+/** Runs `work`, heartbeating every 2 s while it runs (no-op outside an activity, e.g. in unit tests). */
+export async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    context = undefined;
+  }
+  if (!context) return work();
+  const activity = context;
+  const timer = setInterval(() => activity.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function sortFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(fields).sort().map((key) => [key, fields[key]]));
+}

@@ -1,0 +1,74 @@
+/**
+ * Planning a change: the worker's policy for the target type, and the plan itself: read the live object, diff the
+ * desired fields against it, and hash the payload that approvers sign (canonical JSON, so the same payload always
+ * has the same hash whatever the key order of the submitted file).
+ */
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { toActivityFailure } from '../genesys/errors';
+import { targetTypePolicy } from '../platform/config';
+import { applyChanges, canonicalJson, diffFields, type Fields } from '../workflows/config-merge';
+import type { ChangePolicy, Plan, TargetRef } from '../workflows/change-messages';
+import type { ActivityDeps } from './deps';
+import { readSnapshot, whileHeartbeating } from './genesys-calls';
+
+/** Keys of a configuration object that are not fields: a change cannot set them. */
+const METADATA = new Set(['id', 'type', 'version', 'lastModifiedTime', 'modifiedBy', 'selfUri']);
+
+/** sha256 hex of canonicalJson({ target, baseVersion, payload }): binds an approval to one exact payload on one
+ * exact base version of one object. */
+export function payloadHash(target: TargetRef, baseVersion: number, payload: Fields): string {
+  return createHash('sha256').update(canonicalJson({ target: { type: target.type, id: target.id }, baseVersion, payload }), 'utf8').digest('hex');
+}
+
+export interface PlanRequest {
+  target: TargetRef;
+  desired: Fields;
+  replace?: boolean;
+}
+
+export function createPlanActivities(deps: Pick<ActivityDeps, 'config' | 'genesys' | 'logger'>) {
+  return {
+    /** The approvers, the required count, the TTL and the target type's rules come from the worker's config. */
+    async loadChangePolicy(type: string): Promise<ChangePolicy> {
+      const gate = deps.config.changeGate;
+      const policy = targetTypePolicy(deps.config, type);
+      return {
+        approvers: [...gate.approvers],
+        requiredApprovals: gate.requiredApprovals,
+        approvalTtlMs: gate.approvalTtlMs,
+        versionRule: policy.versionRule,
+        onDrift: policy.onDrift,
+        auditWaitMs: gate.auditWaitMs,
+      };
+    },
+
+    /** Genesys task queue: one GET. A missing object fails non-retryably (GenesysNotFoundError). */
+    async planChange(request: PlanRequest): Promise<Plan> {
+      const invalid = Object.keys(request.desired).filter((key) => METADATA.has(key));
+      if (invalid.length > 0) {
+        throw ApplicationFailure.nonRetryable(`a change cannot set metadata keys: ${invalid.join(', ')}`, 'InvalidChange');
+      }
+      let current;
+      try {
+        current = await whileHeartbeating(() => readSnapshot(deps.genesys, request.target));
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+      const replace = request.replace ?? false;
+      const diff = diffFields(current.fields, request.desired, replace);
+      const payload = applyChanges(current.fields, diff);
+      return {
+        target: request.target,
+        baseVersion: current.version,
+        baseFields: current.fields,
+        desired: request.desired,
+        replace,
+        diff,
+        payload,
+        payloadHash: payloadHash(request.target, current.version, payload),
+        plannedAt: new Date().toISOString(),
+      };
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import { timingSafeEqual } from 'node:crypto';
+
+/** What the emulator shows instead of a secret: secrets are write-only, as in Genesys Cloud. */
+export const MASKED_SECRET = '********';
+
+/** Constant-time comparison that is simply false when the lengths differ. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

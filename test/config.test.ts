@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseDuration, parseEnvFile, targetTypePolicy, withSandboxEnv } from '../platform/config';
+
+describe('configuration', () => {
+  it('defaults to sandbox mode with the emulator as Genesys Cloud and the partner systems', () => {
+    const config = loadConfig({ EMULATOR_PORT: '4999' });
+    expect(config.sandbox).toBe(true);
+    expect(config.genesys.apiBase).toBe('http://127.0.0.1:4999');
+    expect(config.lifecycle.middlewareUrl).toBe('http://127.0.0.1:4999/partner');
+    expect(config.alerts.webhookUrl).toBe('http://127.0.0.1:4999/partner/alerts');
+    expect(config.changeGate.requiredApprovals).toBe(2);
+    expect(config.changeGate.approvers).toEqual(['alice', 'bob', 'carol', 'dave']);
+    expect(config.receivers.lifecycle.profile.toleranceSeconds).toBe(90);
+    expect(config.receivers.configAudit.profile.toleranceSeconds).toBe(300);
+  });
+
+  it('stops with a message naming every bad or missing setting', () => {
+    const attempt = () =>
+      loadConfig({ RECEIVER_PORT: 'eighty', TOLLGATE_APPROVAL_TTL: 'soon', GENESYS_API_BASE: 'https://api.mypurecloud.com' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      for (const name of ['RECEIVER_PORT', 'TOLLGATE_APPROVAL_TTL', 'GENESYS_CLIENT_ID', 'GENESYS_CLIENT_SECRET', 'PARTNER_MIDDLEWARE_URL']) {
+        expect(message).toContain(name);
+      }
+    }
+  });
+
+  it('reads every secret from a *_FILE path, and refuses both forms at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
+    writeFileSync(join(dir, 'key'), 'a-very-long-approval-key\n');
+    writeFileSync(join(dir, 'secrets'), 'old-secret,new-secret');
+    const config = loadConfig({ TOLLGATE_APPROVAL_KEY_FILE: join(dir, 'key'), LIFECYCLE_WEBHOOK_SECRETS_FILE: join(dir, 'secrets') });
+    expect(config.changeGate.approvalKey).toBe('a-very-long-approval-key');
+    expect(config.receivers.lifecycle.secrets).toEqual(['old-secret', 'new-secret']);
+    expect(() => loadConfig({ TOLLGATE_APPROVAL_KEY: 'x'.repeat(20), TOLLGATE_APPROVAL_KEY_FILE: join(dir, 'key') })).toThrow(
+      /TOLLGATE_APPROVAL_KEY and TOLLGATE_APPROVAL_KEY_FILE/,
+    );
+    expect(() => loadConfig({ CRM_CLIENT_SECRET_FILE: join(dir, 'missing') })).toThrow(/CRM_CLIENT_SECRET_FILE: cannot read/);
+  });
+
+  it('supports Temporal Cloud with an API key or mTLS', () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' }).temporal.tls).toBeDefined();
+    expect(() => loadConfig({ TEMPORAL_TLS_KEY: 'key.pem' })).toThrow(/TEMPORAL_TLS_CERT/);
+  });
+
+  it('parses durations, business hours and per-type target policies', () => {
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('1500ms')).toBe(1500);
+    const config = loadConfig({
+      TOLLGATE_BUSINESS_HOURS: 'Mon-Fri 08:00-18:00',
+      TOLLGATE_TARGETS: '{"ivr":{"onDrift":"revert"},"flow":{"versionRule":"current"}}',
+    });
+    expect(config.changeGate.heartbeat.businessHours).toEqual({ always: false, fromDay: 1, toDay: 5, fromMinute: 480, toMinute: 1080 });
+    expect(targetTypePolicy(config, 'ivr')).toEqual({ versionRule: 'increment', onDrift: 'revert' });
+    expect(targetTypePolicy(config, 'flow')).toEqual({ versionRule: 'current', onDrift: 'alert' });
+    expect(targetTypePolicy(config, 'trunk')).toEqual({ versionRule: 'increment', onDrift: 'alert' });
+    expect(() => loadConfig({ TOLLGATE_TARGETS: '{"ivr":{"onDrift":"ignore"}}' })).toThrow(/TOLLGATE_TARGETS/);
+  });
+
+  it('lets the environment win over .tollgate/sandbox.env', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-sandbox-'));
+    writeFileSync(join(dir, 'sandbox.env'), '# comment\nTEMPORAL_ADDRESS=127.0.0.1:7233\nTOLLGATE_APPROVAL_KEY=from-file-0123456789\n');
+    expect(parseEnvFile('A=1\n\n# x\nB=two=2')).toEqual({ A: '1', B: 'two=2' });
+    const env = withSandboxEnv({ TEMPORAL_ADDRESS: 'elsewhere:7233' }, join(dir, 'sandbox.env'));
+    expect(env.TEMPORAL_ADDRESS).toBe('elsewhere:7233');
+    expect(env.TOLLGATE_APPROVAL_KEY).toBe('from-file-0123456789');
+    expect(withSandboxEnv({ A: '1' }, join(dir, 'missing.env'))).toEqual({ A: '1' });
+  });
+});

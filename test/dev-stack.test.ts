@@ -1,0 +1,105 @@
+/**
+ * `npm start` (= `tollgate dev`) as a newcomer runs it: the whole stack comes up, answers on its ports, writes the
+ * sandbox settings, stops cleanly on Ctrl-C, and a second start keeps the workflows of the first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../platform/dev-server';
+import { parseEnvFile } from '../platform/config';
+import { eventually } from './harness/stack';
+
+const root = join(__dirname, '..');
+
+async function ports() {
+  const names = ['TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'RECEIVER_PORT', 'EMULATOR_PORT', 'WORKER_METRICS_PORT'] as const;
+  const env: Record<string, string> = {};
+  for (const name of names) env[name] = String(await freePort());
+  return env;
+}
+
+function startDev(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['bin/tollgate.js', 'dev'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function answers(url: string, status = 200): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.arrayBuffer();
+    return response.status === status;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start: the whole stack on one machine', () => {
+  const home = mkdtempSync(join(tmpdir(), 'tollgate-dev-'));
+  let env: NodeJS.ProcessEnv;
+  let running: ReturnType<typeof startDev> | undefined;
+
+  beforeAll(async () => {
+    const { TEMPORAL_ADDRESS: _ignored, DATABASE_URL: _db, ...inherited } = process.env;
+    env = { ...inherited, ...(await ports()), TOLLGATE_HOME: home, LOG_LEVEL: 'warn' };
+  });
+
+  afterAll(async () => {
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
+  });
+
+  it('comes up within 60 s with receivers ready, the Temporal Web UI and the emulator answering, and keeps workflows across a restart', async () => {
+    running = startDev(env);
+    const readyz = `http://127.0.0.1:${env.RECEIVER_PORT}/readyz`;
+    await eventually(() => `/readyz 200\n${running!.output()}`, () => answers(readyz), 60_000, 250);
+    await eventually(() => `the URLs\n${running!.output()}`, async () => running!.output().includes('Tollgate is running.'), 20_000);
+    expect(await answers(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`)).toBe(true);
+    expect(await answers(`http://127.0.0.1:${env.EMULATOR_PORT}/__emulator/state`)).toBe(true);
+    expect(await answers(`http://127.0.0.1:${env.RECEIVER_PORT}/healthz`)).toBe(true);
+    expect(await answers(`http://127.0.0.1:${env.RECEIVER_PORT}/metrics`)).toBe(true);
+
+    // It prints every URL.
+    for (const port of [env.TEMPORAL_PORT, env.TEMPORAL_UI_PORT, env.RECEIVER_PORT, env.EMULATOR_PORT]) {
+      expect(running.output()).toContain(`:${port}`);
+    }
+
+    // The sandbox settings the CLI reads.
+    const sandbox = parseEnvFile(readFileSync(join(home, 'sandbox.env'), 'utf8'));
+    expect(sandbox.TOLLGATE_APPROVAL_KEY).toMatch(/^[0-9a-f]{48}$/);
+    expect(sandbox.TOLLGATE_SANDBOX_INTEGRATION_ID).toBeTruthy();
+    expect(sandbox.TEMPORAL_ADDRESS).toBe(`127.0.0.1:${env.TEMPORAL_PORT}`);
+
+    // A workflow recorded before the restart …
+    const workflowId = `dev-stack-probe-${Date.now()}`;
+    const connection = await Connection.connect({ address: sandbox.TEMPORAL_ADDRESS });
+    await new Client({ connection }).workflow.start('probeWorkflow', { taskQueue: 'nobody-polls-this', workflowId });
+    await connection.close();
+
+    // Ctrl-C stops everything cleanly.
+    running.child.kill('SIGINT');
+    expect(await running.exited).toBe(0);
+    expect(await answers(readyz)).toBe(false);
+
+    // … is still there after the second start.
+    running = startDev(env);
+    await eventually(() => `/readyz 200 after restart\n${running!.output()}`, () => answers(readyz), 60_000, 250);
+    await eventually(() => `the URLs after restart\n${running!.output()}`, async () => running!.output().includes('Tollgate is running.'), 20_000);
+    const again = await Connection.connect({ address: sandbox.TEMPORAL_ADDRESS });
+    const description = await new Client({ connection: again }).workflow.getHandle(workflowId).describe();
+    expect(description.workflowId).toBe(workflowId);
+    await again.close();
+    // The sandbox secrets survive the restart too, so CI sessions keep working.
+    expect(parseEnvFile(readFileSync(join(home, 'sandbox.env'), 'utf8')).TOLLGATE_APPROVAL_KEY).toBe(sandbox.TOLLGATE_APPROVAL_KEY);
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
+});

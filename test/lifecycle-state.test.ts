@@ -1,0 +1,187 @@
+/**
+ * The installation's pure rules (workflows/installation-state.ts) and the receiver's event identity
+ * (receivers/lifecycle-event.ts), without Temporal: duplicates, order keys, tombstone, bounded seen set.
+ */
+import { planRepairs } from '../activities/provisioning/reconciliation';
+import { eventIdentity, LifecyclePayloadSchema } from '../receivers/lifecycle-event';
+import type { InstallationEvent } from '../workflows/installation-messages';
+import { compareOrder, InstallationState } from '../workflows/installation-state';
+
+const ORG = 'org-1';
+const INTEGRATION = 'integration-1';
+
+function event(kind: InstallationEvent['event'], sequence: number | undefined, extra: Partial<InstallationEvent> = {}): InstallationEvent {
+  return {
+    identity: `${kind}-${sequence ?? extra.eventTimestamp}`,
+    event: kind,
+    orgId: ORG,
+    integrationId: INTEGRATION,
+    tenantId: 'tenant_1',
+    configuration: { crmEndpoint: 'https://crm.example' },
+    eventTimestamp: new Date(Date.UTC(2024, 0, 15, 14, 0, sequence ?? 0)).toISOString(),
+    ...(sequence === undefined ? {} : { sequence }),
+    receivedAt: new Date().toISOString(),
+    source: 'webhook',
+    ...extra,
+  };
+}
+
+/** Plays events through the state as the workflow would, with every provisioning and teardown succeeding. */
+function play(state: InstallationState, ...events: InstallationEvent[]): string[] {
+  const kinds: string[] = [];
+  for (const e of events) {
+    if (state.receive(e) === 'duplicate') {
+      kinds.push('duplicate');
+      continue;
+    }
+    const next = state.nextEvent();
+    if (!next) throw new Error('queue empty');
+    const decision = state.decide(next);
+    kinds.push(decision.kind === 'none' ? decision.outcome : decision.kind);
+    if (decision.kind === 'provision') {
+      state.beginProvisioning(decision.tenantId);
+      state.provisioned();
+    } else if (decision.kind === 'teardown') {
+      state.beginTeardown(decision.tenantId);
+      state.deprovisioned();
+    } else if (decision.kind === 'setEnabled') {
+      state.toggled(decision.enabled);
+    }
+  }
+  return kinds;
+}
+
+describe('event identity (Edge Case 3)', () => {
+  const base = {
+    event: 'installed',
+    integrationId: INTEGRATION,
+    orgId: ORG,
+    tenantId: 'tenant_acme_corp',
+    configuration: { crmEndpoint: 'https://acme.salesforce.com', featureFlags: ['voice_routing'] },
+    eventTimestamp: '2024-01-15T14:32:10.000Z',
+    metadata: { installedBy: 'admin@acme.com', source: 'marketplace', sequence: 1 },
+  };
+  const identify = (payload: unknown) => eventIdentity(LifecyclePayloadSchema.parse(payload));
+
+  it('ignores retryCount, deliveryAttempt, a drifting eventTimestamp and retry-like metadata, and key order', () => {
+    const retried = {
+      metadata: { sequence: 1, source: 'marketplace', installedBy: 'admin@acme.com', deliveryAttemptId: 'x' },
+      configuration: { featureFlags: ['voice_routing'], crmEndpoint: 'https://acme.salesforce.com' },
+      tenantId: 'tenant_acme_corp',
+      orgId: ORG,
+      integrationId: INTEGRATION,
+      event: 'installed',
+      eventTimestamp: '2024-01-15T14:32:10.021Z',
+      retryCount: 3,
+      deliveryAttempt: 4,
+    };
+    expect(identify(retried)).toBe(identify(base));
+  });
+
+  it('is event-granular: another event type, configuration or sequence of the same integration is another identity', () => {
+    const identities = new Set([
+      identify(base),
+      identify({ ...base, event: 'configuration_updated' }),
+      identify({ ...base, configuration: { crmEndpoint: 'https://other.example' } }),
+      identify({ ...base, metadata: { ...base.metadata, sequence: 2 } }),
+    ]);
+    expect(identities.size).toBe(4);
+  });
+
+  it('uses eventId when the payload carries one', () => {
+    expect(identify({ ...base, eventId: 'e-1' })).toBe('event:e-1');
+    expect(identify({ ...base, eventId: 'e-1', configuration: {} })).toBe('event:e-1');
+  });
+});
+
+describe('installation state rules', () => {
+  it('treats a seen identity as a duplicate with no effect', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    expect(play(state, event('installed', 1), event('installed', 1))).toEqual(['provision', 'duplicate']);
+    expect(state.lastEvents.map((e) => e.outcome)).toEqual(['duplicate']);
+  });
+
+  it('uninstall before install: the stale install is ignored (tombstone), a later re-install provisions again', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    expect(play(state, event('uninstalled', 2), event('installed', 1))).toEqual(['teardown', 'ignored_stale']);
+    expect(state.state).toBe('deprovisioned');
+    expect(state.tombstone?.sequence).toBe(2);
+    expect(play(state, event('installed', 3))).toEqual(['provision']);
+    expect(state.state).toBe('active');
+  });
+
+  it('an uninstall older than the install already applied is stale', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    expect(play(state, event('installed', 3), event('uninstalled', 2))).toEqual(['provision', 'ignored_stale']);
+    expect(state.state).toBe('active');
+  });
+
+  it('orders by timestamp when an event has no sequence (reconciliation): a synthetic install after a tombstone provisions', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    play(state, event('installed', 1), event('uninstalled', 2));
+    const synthetic = event('installed', undefined, { identity: 'reconcile:r1:org-1:installed', eventTimestamp: '2030-01-01T00:00:00.000Z', source: 'reconciliation' });
+    expect(play(state, synthetic)).toEqual(['provision']);
+  });
+
+  it('configuration updates and toggles: none dropped, an older one never overwrites a newer one', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    const update = (sequence: number, crmEndpoint: string) => event('configuration_updated', sequence, { configuration: { crmEndpoint } });
+    expect(play(state, event('installed', 1), update(2, 'https://a'), update(4, 'https://c'), update(3, 'https://b'))).toEqual([
+      'provision',
+      'updateConfiguration',
+      'updateConfiguration',
+      'ignored_stale',
+    ]);
+    expect(state.configuration).toEqual({ crmEndpoint: 'https://c' });
+    expect(play(state, event('disabled', 5), event('enabled', 6))).toEqual(['setEnabled', 'setEnabled']);
+    expect(state.state).toBe('active');
+  });
+
+  it('records enable/configuration before install and provisions with the newest values', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    expect(play(state, event('disabled', 2))).toEqual(['recorded']);
+    state.receive(event('installed', 1));
+    const decision = state.decide(state.nextEvent()!);
+    expect(decision).toMatchObject({ kind: 'provision', enabled: false });
+  });
+
+  it('remembers a bounded number of identities, oldest forgotten first, and carries them through a snapshot', () => {
+    const state = new InstallationState(ORG, INTEGRATION, 3);
+    for (let sequence = 1; sequence <= 5; sequence++) state.receive(event('configuration_updated', sequence));
+    expect(state.hasSeen('configuration_updated-1')).toBe(false);
+    expect(state.hasSeen('configuration_updated-5')).toBe(true);
+    const restored = new InstallationState(ORG, INTEGRATION, 3, state.snapshot());
+    expect(restored.hasSeen('configuration_updated-4')).toBe(true);
+    expect(restored.receive(event('configuration_updated', 5))).toBe('duplicate');
+    expect(restored.view().pendingEvents).toBe(5);
+  });
+
+  it('compares sequences when both have one, else timestamps', () => {
+    expect(compareOrder({ sequence: 2, eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeGreaterThan(0);
+    expect(compareOrder({ eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeLessThan(0);
+  });
+});
+
+describe('reconciliation plan', () => {
+  it('repairs installed-but-not-provisioned, provisioned-but-uninstalled and failed states, and leaves busy ones alone', () => {
+    const installed = [
+      { orgId: 'missing', integrationId: INTEGRATION, tenantId: 't-missing', status: 'installed' as const },
+      { orgId: 'rolled-back', integrationId: INTEGRATION, tenantId: 't-rb', status: 'installed' as const },
+      { orgId: 'fine', integrationId: INTEGRATION, tenantId: 't-fine', status: 'installed' as const },
+      { orgId: 'busy', integrationId: INTEGRATION, tenantId: 't-busy', status: 'installed' as const },
+      { orgId: 'toggled', integrationId: INTEGRATION, tenantId: 't-toggled', status: 'disabled' as const },
+    ];
+    const inventory = [
+      { orgId: 'rolled-back', state: 'provisioning_rolled_back' as const, tenantId: 't-rb' },
+      { orgId: 'fine', state: 'active' as const, tenantId: 't-fine' },
+      { orgId: 'busy', state: 'provisioning' as const, tenantId: 't-busy' },
+      { orgId: 'toggled', state: 'active' as const, tenantId: 't-toggled' },
+      { orgId: 'orphan', state: 'active' as const, tenantId: 't-orphan' },
+      { orgId: 'stuck', state: 'deprovisioning_failed' as const, tenantId: 't-stuck' },
+      { orgId: 'gone', state: 'deprovisioned' as const, tenantId: 't-gone' },
+      { orgId: 'queued', state: 'active' as const, tenantId: 't-q', pendingEvents: 1 },
+    ];
+    const repairs = planRepairs(INTEGRATION, installed, inventory).map((r) => `${r.orgId}:${r.event}`);
+    expect(repairs.sort()).toEqual(['missing:installed', 'orphan:uninstalled', 'rolled-back:installed', 'stuck:uninstalled', 'toggled:disabled']);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * `audit:<type>:<id>:<version>`: the audit of one version of one Genesys Cloud object. The ID derives from the
+ * object and its version, so the webhook and the heartbeat's poll audit a change exactly once between them (SPEC;
+ * seed Edge Case 3), and a replayed webhook finds the audit it already started.
+ *
+ * The object's target workflow says whether an approved deploy produced the version. If so, the change that
+ * produced it is told (it moves to `audited`). If not, it is drift (the seed's "Admin Override" trap: someone
+ * saved in the UI, or used the deploy credentials outside the gate): an alert, and, where the target type's
+ * policy says `revert`, a change that restores the last approved state through the same lock, deploy and verify
+ * path. That revert is the one pre-approved change; it is started as this workflow's child under the ID
+ * `change:revert-<type>-<id>-<version>`, and the change workflow refuses the flag from anyone else.
+ */
+import {
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ChangeGateActivities } from '../activities/change-gate';
+import { TollgateKind, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import { changeWorkflow } from './change';
+import {
+  auditedSignal,
+  changeWorkflowId,
+  classifiedSignal,
+  revertChangeId,
+  targetAddress,
+  type AuditInput,
+  type AuditResult,
+  type Classification,
+} from './change-messages';
+
+const gate = proxyActivities<ChangeGateActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
+  const target = { type: input.type, id: input.id };
+  const selfId = workflowInfo().workflowId;
+  upsertSearchAttributes([
+    { key: TollgateKind, value: 'audit' },
+    { key: TollgateTarget, value: targetAddress(target) },
+    { key: TollgateSource, value: input.source },
+    { key: TollgateState, value: 'pending' },
+  ]);
+
+  let classification: Classification | undefined;
+  setHandler(classifiedSignal, (answer) => {
+    if (answer.version === input.version) classification = answer;
+  });
+  await gate.requestClassification({ target, version: input.version, replyTo: selfId, modifiedBy: input.modifiedBy, taskQueue: workflowInfo().taskQueue });
+  await condition(() => classification !== undefined);
+  const verdict = classification as Classification;
+
+  if (verdict.approved) {
+    upsertSearchAttributes([{ key: TollgateState, value: 'approved' }]);
+    if (verdict.changeId) {
+      try {
+        await getExternalWorkflowHandle(changeWorkflowId(verdict.changeId)).signal(auditedSignal, { version: input.version, auditWorkflowId: selfId });
+      } catch {
+        // The change already finished (it stops waiting for its audit after a while): the audit still stands.
+      }
+    }
+    return { target, version: input.version, source: input.source, verdict: 'approved', changeId: verdict.changeId, alerted: false };
+  }
+
+  upsertSearchAttributes([{ key: TollgateState, value: 'drift' }]);
+  const policy = await gate.loadChangePolicy(input.type);
+  const who = input.modifiedBy ? `${input.modifiedBy.kind} ${input.modifiedBy.id}` : 'someone';
+  const canRevert = policy.onDrift === 'revert' && verdict.lastApproved !== undefined;
+  const revertId = canRevert ? revertChangeId(target, input.version) : undefined;
+
+  await gate.sendAlert({
+    kind: 'config_drift',
+    summary:
+      `${targetAddress(target)} version ${input.version} was changed outside the change gate by ${who}` +
+      (revertId ? `; reverting to the last approved state (change ${revertId})` : policy.onDrift === 'revert' ? '; no approved state to revert to' : ''),
+    details: {
+      target: targetAddress(target),
+      version: input.version,
+      modifiedBy: input.modifiedBy,
+      lastModifiedTime: input.lastModifiedTime,
+      source: input.source,
+      auditWorkflowId: selfId,
+      lastApprovedVersion: verdict.lastApproved?.version,
+      revertChangeId: revertId,
+    },
+  });
+
+  if (revertId && verdict.lastApproved) {
+    try {
+      await startChild(changeWorkflow, {
+        workflowId: changeWorkflowId(revertId),
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [
+          {
+            changeId: revertId,
+            target,
+            desired: verdict.lastApproved.fields,
+            replace: true,
+            requester: 'tollgate',
+            reason: `revert drift at version ${input.version} (by ${who}) to approved version ${verdict.lastApproved.version}`,
+            systemRevert: { auditWorkflowId: selfId, driftVersion: input.version },
+          },
+        ],
+      });
+    } catch {
+      // Already started (this audit ran before and was reset): the revert exists.
+    }
+  }
+  return { target, version: input.version, source: input.source, verdict: 'drift', alerted: true, revertChangeId: revertId };
+}

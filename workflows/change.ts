@@ -1,0 +1,459 @@
+/**
+ * `change:<changeId>`: one configuration change, from plan to verified deploy (the change gate, seed 000).
+ *
+ *   plan ──► awaiting_approval ──(N distinct approvers, bound to the payload hash)──► approved
+ *     │            ├─ reject ──► rejected        (the requester withdrawing ──► cancelled)
+ *     │            └─ TTL ─────► expired
+ *     └─ nothing to change ──► cancelled (no_change)
+ *   approved ──(per-object lock, FIFO)──► deploying: read → re-merge → write → (409: wait, re-read, re-merge, retry)
+ *     ├─ someone changed a field this change touches ──► diverged (nothing written)
+ *     ├─ read-back matches ──► deployed ──(audit of the written version)──► audited
+ *     └─ read-back mismatch ──► rollback, verified ──► rolled_back (alert)
+ *
+ * Nothing in this file touches the world: Genesys calls, HMAC checks, alerts and messages to other workflows are
+ * activities. The workflow's result is the final ChangeStatus.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ChangeGateActivities } from '../activities/change-gate';
+import { TollgateKind, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import { applyChanges, divergedFields, fieldsEqual, type Fields } from './config-merge';
+import {
+  approvalsQuery,
+  approveUpdate,
+  auditedSignal,
+  changeWorkflowId,
+  FINAL_STATES,
+  lockGrantedSignal,
+  planQuery,
+  rejectUpdate,
+  releaseSignal,
+  revertChangeId,
+  statusQuery,
+  targetAddress,
+  targetWorkflowId,
+  type ChangeInput,
+  type ChangePolicy,
+  type ChangeState,
+  type ChangeStatus,
+  type DeployResult,
+  type ObjectSnapshot,
+  type ProducedVersion,
+} from './change-messages';
+import { approvalRefusal, rejectionRefusal, type ApprovalContext } from './change-policy';
+import { genesysTaskQueue } from './task-queues';
+
+/** How many 409s one write survives before the change fails (seed Edge Case 1: retry with backoff, bounded). */
+export const MAX_CONFLICT_RETRIES = 8;
+/** Unknown outcomes settled by reading before the change gives up. */
+export const MAX_UNKNOWN_OUTCOMES = 5;
+
+/** Seed Edge Case 1: "Wait for 1 second", then back off exponentially (capped), with a little jitter so that
+ * writers that collided do not collide again in step. */
+export function conflictBackoffMs(conflicts: number, random: number): number {
+  const base = Math.min(1000 * 2 ** Math.max(0, conflicts - 1), 30_000);
+  return Math.round(base * (0.9 + 0.2 * random));
+}
+
+const gate = proxyActivities<ChangeGateActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+
+/** Genesys-calling activities run on the rate-limited Genesys task queue. They heartbeat while a call is in
+ * flight, so a worker that dies mid-call is noticed within the heartbeat timeout. */
+function genesysActivities() {
+  return proxyActivities<ChangeGateActivities>({
+    taskQueue: genesysTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  });
+}
+
+type WriteResult =
+  | { kind: 'written'; object: ObjectSnapshot; fields: Fields }
+  | { kind: 'in_effect'; object: ObjectSnapshot }
+  | { kind: 'diverged'; fields: string[]; object: ObjectSnapshot }
+  | { kind: 'gave_up'; reason: string };
+
+class ChangeRecord {
+  readonly status: ChangeStatus;
+  policy?: ChangePolicy;
+  lockGranted = false;
+  /** Versions of this object that audits reported approved, and by which audit workflow. */
+  readonly audits: Record<number, string> = {};
+
+  constructor(readonly input: ChangeInput) {
+    this.status = {
+      changeId: input.changeId,
+      target: input.target,
+      requester: input.requester,
+      reason: input.reason,
+      desired: input.desired,
+      replace: input.replace ?? false,
+      systemRevert: input.systemRevert,
+      state: 'planning',
+      approvals: [],
+      timestamps: { planning: new Date().toISOString() },
+    };
+  }
+
+  /** A method, not a getter: handlers change the state while the workflow awaits, which narrowing cannot see. */
+  get state(): ChangeState {
+    return this.currentState();
+  }
+
+  currentState(): ChangeState {
+    return this.status.state;
+  }
+
+  enter(state: ChangeState, reason?: string): void {
+    this.status.state = state;
+    if (reason !== undefined) this.status.stateReason = reason;
+    this.status.timestamps[state] = new Date().toISOString();
+    upsertSearchAttributes([{ key: TollgateState, value: state }]);
+  }
+
+  approvalContext(): ApprovalContext {
+    return {
+      changeId: this.input.changeId,
+      state: this.state,
+      requester: this.input.requester,
+      approvers: this.policy?.approvers ?? [],
+      approvals: this.status.approvals,
+      payloadHash: this.status.plan?.payloadHash,
+    };
+  }
+
+  approved(): boolean {
+    return !!this.policy && this.status.approvals.length >= this.policy.requiredApprovals;
+  }
+}
+
+function refuse(code: string, message: string, type = 'ApprovalRefused'): ApplicationFailure {
+  return ApplicationFailure.create({ type, message: `${code}: ${message}`, details: [code], nonRetryable: true });
+}
+
+export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> {
+  const change = new ChangeRecord(input);
+  const { target } = input;
+
+  upsertSearchAttributes([
+    { key: TollgateKind, value: 'change' },
+    { key: TollgateTarget, value: targetAddress(target) },
+    { key: TollgateRequester, value: input.requester },
+    { key: TollgateState, value: 'planning' },
+  ]);
+
+  setHandler(statusQuery, () => change.status);
+  setHandler(planQuery, () => change.status.plan);
+  setHandler(approvalsQuery, () => ({ required: change.policy?.requiredApprovals, approvals: change.status.approvals }));
+  setHandler(lockGrantedSignal, () => {
+    change.lockGranted = true;
+  });
+  setHandler(auditedSignal, ({ version, auditWorkflowId }) => {
+    change.audits[version] = auditWorkflowId;
+  });
+
+  setHandler(
+    approveUpdate,
+    async (request) => {
+      // The HMAC is checked by an activity: the key is the worker's and never enters workflow code or history.
+      const verdict = await gate.verifyApprovalSignature({
+        changeId: input.changeId,
+        payloadHash: request.payloadHash,
+        approver: request.approver,
+        signature: request.signature,
+      });
+      if (verdict !== 'valid') {
+        throw refuse('bad_signature', verdict === 'no_approval_key' ? 'the worker has no approval key' : 'the approval signature does not verify', 'BadApprovalSignature');
+      }
+      // The change may have moved on (expired, rejected, another approval by the same person) while we waited.
+      const late = approvalRefusal(change.approvalContext(), request);
+      if (late) throw refuse(late.code, late.message);
+      change.status.approvals.push({ approver: request.approver, payloadHash: request.payloadHash, approvedAt: new Date().toISOString() });
+      return change.status;
+    },
+    {
+      validator: (request) => {
+        // A refusal here never reaches history; the caller gets the code (SPEC: refused with a reason, changes nothing).
+        const refusal = approvalRefusal(change.approvalContext(), request);
+        if (refusal) throw refuse(refusal.code, refusal.message);
+      },
+    },
+  );
+
+  setHandler(
+    rejectUpdate,
+    (request) => {
+      const at = new Date().toISOString();
+      change.status.rejection = { by: request.approver, reason: request.reason, at };
+      if (request.approver === input.requester) change.enter('cancelled', `withdrawn by ${request.approver}: ${request.reason}`);
+      else change.enter('rejected', `rejected by ${request.approver}: ${request.reason}`);
+      return change.status;
+    },
+    {
+      validator: (request) => {
+        const refusal = rejectionRefusal(change.approvalContext(), request);
+        if (refusal) throw refuse(refusal.code, refusal.message, 'RejectionRefused');
+      },
+    },
+  );
+
+  try {
+    await runChange(change);
+  } catch (error) {
+    if (isCancellation(error)) {
+      if (!isFinal(change.state) && change.state !== 'deployed') change.enter('cancelled', 'cancelled');
+    } else {
+      const wasDeploying = change.state === 'deploying';
+      change.enter('failed', failureReason(error));
+      if (wasDeploying) {
+        await alert('change_failed', `change ${input.changeId} on ${targetAddress(target)} failed while deploying: ${change.status.stateReason}`, change).catch(
+          () => undefined,
+        );
+      }
+    }
+  }
+  await condition(allHandlersFinished);
+  return change.status;
+}
+
+function isFinal(state: ChangeState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+function failureReason(error: unknown): string {
+  const failure = error as { cause?: { type?: string; message?: string }; message?: string };
+  const cause = failure.cause;
+  if (cause?.type === 'GenesysNotFoundError') return `target_not_found: ${cause.message ?? ''}`.trim();
+  if (cause?.type) return `${cause.type}: ${cause.message ?? ''}`;
+  return failure.message ?? String(error);
+}
+
+async function runChange(change: ChangeRecord): Promise<void> {
+  const { input } = change;
+  change.policy = await gate.loadChangePolicy(input.target.type);
+  const plan = await genesysActivities().planChange({ target: input.target, desired: input.desired, replace: input.replace });
+  change.status.plan = plan;
+  change.status.requiredApprovals = change.policy.requiredApprovals;
+
+  if (change.state !== 'planning') return; // withdrawn by the requester while planning
+  if (plan.diff.length === 0) {
+    change.enter('cancelled', 'no_change: the object already has the desired fields');
+    return;
+  }
+
+  if (input.systemRevert) {
+    // The one pre-approved change: a drift revert, started by the audit workflow that found the drift, under the
+    // ID derived from the drifted version. Anything else claiming to be one is refused.
+    const info = workflowInfo();
+    const expectedId = changeWorkflowId(revertChangeId(input.target, input.systemRevert.driftVersion));
+    const parent = info.parent?.workflowId;
+    if (info.workflowId !== expectedId || parent !== input.systemRevert.auditWorkflowId || !parent.startsWith('audit:')) {
+      change.enter('failed', 'system_revert_refused: a system revert must be started by its audit workflow');
+      return;
+    }
+    change.status.approvals.push({ approver: 'tollgate', payloadHash: plan.payloadHash, approvedAt: new Date().toISOString(), system: true });
+  } else {
+    change.enter('awaiting_approval');
+    const decided = await condition(() => change.approved() || change.state !== 'awaiting_approval', change.policy.approvalTtlMs);
+    if (!decided) {
+      change.enter('expired', `not approved within ${Math.round(change.policy.approvalTtlMs / 1000)} s`);
+      return;
+    }
+    if (change.currentState() !== 'awaiting_approval') return; // rejected or withdrawn by the reject update
+  }
+
+  change.enter('approved');
+  await deployUnderLock(change);
+  if (change.currentState() === 'deployed' && change.status.deploy?.writtenVersion !== undefined) {
+    // The webhook (or the heartbeat's poll) audits the written version and tells us (SPEC: every change audited).
+    const written = change.status.deploy.writtenVersion;
+    const audited = await condition(() => change.audits[written] !== undefined, change.policy.auditWaitMs);
+    if (audited) {
+      change.status.auditedBy = change.audits[written];
+      change.enter('audited', `verified at version ${written}; audited by ${change.audits[written]}`);
+    }
+    else change.status.stateReason = `deployed and verified; no audit of version ${written} within ${Math.round(change.policy.auditWaitMs / 1000)} s`;
+  }
+}
+
+async function deployUnderLock(change: ChangeRecord): Promise<void> {
+  const { input } = change;
+  const targetId = targetWorkflowId(input.target);
+  const selfId = workflowInfo().workflowId;
+  await gate.requestDeployLock({ target: input.target, changeWorkflowId: selfId, changeId: input.changeId, taskQueue: workflowInfo().taskQueue });
+
+  const produced: ProducedVersion[] = [];
+  const unconfirmed: number[] = [];
+  let granted = false;
+  try {
+    await condition(() => change.lockGranted);
+    granted = true;
+    // Once a deploy has begun it is finished (verified or rolled back) even if the change is cancelled.
+    await CancellationScope.nonCancellable(() => deploy(change, produced, unconfirmed));
+  } finally {
+    // Release (or leave the queue), recording what we wrote in the target's ledger in the same message, so that
+    // an audit waiting on this object sees the versions before it sees the lock free.
+    await CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(targetId).signal(releaseSignal, { changeWorkflowId: selfId, changeId: input.changeId, produced, unconfirmed }),
+    );
+    if (!granted && !isFinal(change.state)) change.enter('cancelled', 'cancelled while waiting for the deploy lock');
+  }
+}
+
+async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfirmed: number[]): Promise<void> {
+  const { input } = change;
+  const plan = change.status.plan!;
+  const policy = change.policy!;
+  const genesys = genesysActivities();
+  const counters = { conflicts: 0, calls: 0 };
+  change.enter('deploying');
+
+  const read = async () => {
+    counters.calls += 1;
+    return genesys.readConfigObject(input.target);
+  };
+
+  /** Write the fields `next` computes from the object as it is, until written: on 409 wait, re-read, re-merge. */
+  const writeLoop = async (start: ObjectSnapshot, next: (current: ObjectSnapshot) => { fields: Fields; diverged?: string[] }): Promise<WriteResult> => {
+    let current = start;
+    let conflicts = 0;
+    let unknowns = 0;
+    for (;;) {
+      const { fields, diverged } = next(current);
+      if (diverged && diverged.length > 0) return { kind: 'diverged', fields: diverged, object: current };
+      if (fieldsEqual(fields, current.fields)) return { kind: 'in_effect', object: current };
+      const request = { target: input.target, baseVersion: current.version, versionRule: policy.versionRule, fields };
+      const outcome = await genesys.writeConfigObject(request);
+      counters.calls += outcome.genesysCalls;
+      if (outcome.outcome === 'written') return { kind: 'written', object: outcome.object, fields };
+      if (outcome.outcome === 'conflict') {
+        // Seed trap "Version Control Ignorance" / Edge Case 1: someone wrote since our read.
+        conflicts += 1;
+        counters.conflicts += 1;
+        if (conflicts > MAX_CONFLICT_RETRIES) return { kind: 'gave_up', reason: `conflict_retries_exhausted: ${conflicts} conflicts in a row` };
+        await sleep(conflictBackoffMs(conflicts, Math.random()));
+        current = await read();
+        continue;
+      }
+      // Unknown outcome: settle by reading, never by re-sending blindly.
+      unknowns += 1;
+      counters.calls += 1;
+      const settled = await genesys.settleUnknownWrite(request);
+      if (settled.outcome === 'landed') return { kind: 'written', object: settled.object, fields };
+      if (settled.outcome === 'overtaken') unconfirmed.push(request.baseVersion + 1);
+      if (unknowns > MAX_UNKNOWN_OUTCOMES) return { kind: 'gave_up', reason: `write_outcome_unknown: ${outcome.error}` };
+      current = settled.object;
+    }
+  };
+
+  const before = await read();
+  const result: DeployResult = {
+    preDeployVersion: before.version,
+    preDeployFields: before.fields,
+    conflictsRetried: 0,
+    genesysCalls: 0,
+    verified: false,
+  };
+  change.status.deploy = result;
+  const finish = () => {
+    result.conflictsRetried = counters.conflicts;
+    // The plan's read counts too: Genesys calls per change, from plan to verified.
+    result.genesysCalls = counters.calls + 1;
+  };
+
+  // Re-merge onto the object as it is now: fields the plan does not touch keep their current values (Edge
+  // Case 1: "no data is lost"); a touched field that someone else changed since the plan is a divergence.
+  const written = await writeLoop(before, (current) => ({
+    fields: applyChanges(current.fields, plan.diff),
+    diverged: divergedFields(current.fields, plan.diff),
+  }));
+
+  if (written.kind === 'diverged') {
+    finish();
+    change.status.divergedFields = written.fields;
+    change.enter('diverged', `diverged: ${written.fields.join(', ')} changed since the plan (version ${plan.baseVersion} → ${written.object.version}); submit a new change`);
+    return;
+  }
+  if (written.kind === 'gave_up') {
+    finish();
+    change.enter('failed', written.reason);
+    await alert('change_failed', `change ${input.changeId} on ${targetAddress(input.target)} failed: ${written.reason}`, change);
+    return;
+  }
+  if (written.kind === 'in_effect') {
+    finish();
+    result.verified = true;
+    change.enter('deployed', 'already_in_effect: the object already had the planned fields; nothing written');
+    return;
+  }
+
+  result.writtenVersion = written.object.version;
+  result.writtenFields = written.fields;
+  produced.push({ version: written.object.version, kind: 'deploy', fields: written.fields });
+
+  // The seed's canary check ("Silent Failures in CI/CD"): read back what we wrote and compare every field.
+  const readBack = await read();
+  if (fieldsEqual(readBack.fields, written.fields)) {
+    result.verified = true;
+    finish();
+    change.enter('deployed', `verified at version ${readBack.version}`);
+    return;
+  }
+
+  // Mismatch: restore the pre-deploy state through the same write path, and verify that too.
+  const rollback = await writeLoop(readBack, () => ({ fields: before.fields }));
+  let rollbackVerified = false;
+  let rollbackVersion: number | undefined;
+  if (rollback.kind === 'written') {
+    rollbackVersion = rollback.object.version;
+    produced.push({ version: rollback.object.version, kind: 'rollback', fields: before.fields });
+    const check = await read();
+    rollbackVerified = fieldsEqual(check.fields, before.fields);
+  } else if (rollback.kind === 'in_effect') {
+    rollbackVerified = true;
+  }
+  result.rollback = { version: rollbackVersion, verified: rollbackVerified };
+  finish();
+  const mismatch = mismatchedFields(written.fields, readBack.fields);
+  if (rollbackVerified) {
+    change.enter('rolled_back', `read-back mismatch at version ${readBack.version} (${mismatch.join(', ')}); rolled back to the pre-deploy state`);
+    await alert('change_rolled_back', `change ${input.changeId} on ${targetAddress(input.target)}: read-back did not match (${mismatch.join(', ')}); rolled back`, change);
+  } else {
+    change.enter('failed', `rollback_failed: read-back mismatch (${mismatch.join(', ')}) and the rollback did not verify`);
+    await alert('rollback_failed', `change ${input.changeId} on ${targetAddress(input.target)}: read-back mismatch and the rollback did not verify; fix by hand`, change);
+  }
+}
+
+function mismatchedFields(expected: Fields, actual: Fields): string[] {
+  const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
+  return [...keys].filter((key) => !fieldsEqual({ v: expected[key] }, { v: actual[key] })).sort();
+}
+
+async function alert(kind: string, summary: string, change: ChangeRecord): Promise<void> {
+  await gate.sendAlert({
+    kind,
+    summary,
+    details: {
+      changeId: change.input.changeId,
+      target: targetAddress(change.input.target),
+      state: change.state,
+      stateReason: change.status.stateReason,
+      workflowId: workflowInfo().workflowId,
+    },
+  });
+}

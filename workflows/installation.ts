@@ -1,0 +1,277 @@
+/**
+ * One long-lived workflow per installation (`installation:<orgId>:<integrationId>`). Lifecycle events arrive by
+ * signal-with-start (receivers/lifecycle-signal.ts) and are applied one at a time, in arrival order, by the loop
+ * below; InstallationState decides what each does (duplicates, stale events, tombstone), this file executes it.
+ *
+ * - install → the provisioning saga: middleware tenant → database schema → CRM connection. Each compensation is
+ *   registered before its step runs, so a step that half-succeeded (the request landed, the answer was lost) is
+ *   undone too; compensations run in reverse order inside a non-cancellable scope; the state ends
+ *   `provisioning_rolled_back` with an alert (lifecycle seed, Edge Case 2).
+ * - uninstall → teardown in the seed's order: revoke tokens → disable webhooks and streams (and the CRM
+ *   connection) → delete tenant → drop schema → archive audit records. Every step treats "already gone" as done;
+ *   a failure ends `deprovisioning_failed` with an alert, and reconciliation retries it.
+ * - An uninstall that arrives while the saga runs waits its turn in the queue (events are applied one at a time):
+ *   the saga finishes or rolls back, then teardown removes whatever exists. Nothing is left behind, and the
+ *   tombstone stops an older install from provisioning again (the "uninstall before install" trap).
+ * - enabled / disabled / configuration_updated → PATCH the tenant (and re-point the CRM connection when its
+ *   endpoint changed).
+ *
+ * The workflow never completes on its own: its tombstone and seen identities must outlive the tenant. It
+ * continues-as-new when Temporal suggests it (or after `continueAsNewAfterEvents`), carrying state, queue and
+ * seen identities.
+ */
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { LifecycleActivities } from '../activities/lifecycle';
+import { TollgateIntegration, TollgateKind, TollgateOrg, TollgateState, TollgateTenant } from '../platform/search-attributes';
+import { genesysTaskQueue } from './task-queues';
+import {
+  compensationsRunQuery,
+  installationResourcesQuery,
+  installationStateQuery,
+  lastEventsQuery,
+  lifecycleEventSignal,
+  type InstallationEvent,
+  type InstallationWorkflowInput,
+} from './installation-messages';
+import { InstallationState, type Decision } from './installation-state';
+
+/** Saga and update steps: a few quick retries for transient failures; typed non-retryable failures (a refused CRM
+ * secret, a tenant owned by someone else) fail at once so that the saga compensates without delay. */
+const steps = proxyActivities<LifecycleActivities>({
+  // Partner calls time out after 10 s; a worker that dies mid-step is detected after this long.
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 6 },
+});
+
+/** Compensations must not give up easily: an abandoned compensation is exactly the orphan the saga prevents. */
+const compensations = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+const alerts = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+export async function installationWorkflow(input: InstallationWorkflowInput): Promise<void> {
+  const state = new InstallationState(input.orgId, input.integrationId, input.seenLimit, input.snapshot);
+  // Token revocation calls Genesys Cloud: it runs on the rate-limited Genesys queue.
+  const genesys = proxyActivities<LifecycleActivities>({
+    taskQueue: genesysTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+  });
+
+  setHandler(lifecycleEventSignal, (event) => {
+    const outcome = state.receive(event);
+    if (outcome === 'duplicate') log.info('duplicate lifecycle event ignored', { identity: event.identity, event: event.event });
+  });
+  setHandler(installationStateQuery, () => state.view());
+  setHandler(installationResourcesQuery, () => ({ ...state.resources }));
+  setHandler(compensationsRunQuery, () => [...state.compensationsRun]);
+  setHandler(lastEventsQuery, () => [...state.lastEvents]);
+
+  let published: { state?: string; tenant?: string } = {};
+  const publish = () => {
+    const updates: SearchAttributeUpdatePair[] = [];
+    if (published.state === undefined) {
+      updates.push({ key: TollgateKind, value: 'installation' });
+      updates.push({ key: TollgateOrg, value: state.orgId });
+      updates.push({ key: TollgateIntegration, value: state.integrationId });
+    }
+    if (published.state !== state.state) updates.push({ key: TollgateState, value: state.state });
+    if (state.tenantId && published.tenant !== state.tenantId) updates.push({ key: TollgateTenant, value: state.tenantId });
+    if (updates.length > 0) upsertSearchAttributes(updates);
+    published = { state: state.state, tenant: state.tenantId };
+  };
+  publish();
+
+  const now = () => new Date().toISOString();
+  const owner = (tenantId: string) => ({ tenantId, orgId: state.orgId, integrationId: state.integrationId });
+  const alert = async (kind: string, summary: string, details: Record<string, unknown>) => {
+    try {
+      await alerts.raiseLifecycleAlert({ kind, summary, details: { orgId: state.orgId, integrationId: state.integrationId, ...details } });
+    } catch (error) {
+      log.error('alert could not be sent', { kind, error: describe(error) });
+    }
+  };
+
+  async function provision(event: InstallationEvent, decision: Extract<Decision, { kind: 'provision' }>): Promise<void> {
+    const { tenantId, configuration } = decision;
+    state.beginProvisioning(tenantId);
+    publish();
+    const undo: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<unknown> }> = [];
+    let step = 'createTenant';
+    try {
+      // Registered before the step: if the create lands but its answer is lost, the tenant is still removed.
+      undo.unshift({ step: 'deleteTenant', resource: 'tenant', run: () => compensations.deleteMiddlewareTenant(owner(tenantId)) });
+      await steps.createMiddlewareTenant(owner(tenantId), configuration);
+      state.setResource('tenant', true);
+
+      step = 'createSchema';
+      undo.unshift({ step: 'dropSchema', resource: 'schema', run: () => compensations.dropTenantSchema(tenantId) });
+      const schema = await steps.createTenantSchema(owner(tenantId));
+      state.setResource('schema', true);
+      state.setSchemaName(schema.schemaName);
+
+      const crmEndpoint = configuration.crmEndpoint;
+      if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
+        step = 'configureCrm';
+        undo.unshift({ step: 'deleteCrmConnection', resource: 'crm', run: () => compensations.deleteCrmConnection(tenantId) });
+        await steps.configureCrmConnection(tenantId, crmEndpoint);
+        state.setResource('crm', true);
+      }
+
+      if (!decision.enabled) {
+        step = 'disableTenant';
+        await steps.updateMiddlewareTenant(tenantId, { enabled: false });
+      }
+      state.provisioned();
+      state.record(event, 'applied', `provisioned tenant ${tenantId}`);
+    } catch (error) {
+      const message = describe(error);
+      // Compensate even when the workflow itself is being cancelled: nothing may be left half-provisioned.
+      await CancellationScope.nonCancellable(async () => {
+        for (const compensation of undo) {
+          try {
+            await compensation.run();
+            state.recordCompensation({ step: compensation.step, outcome: 'done', at: now() });
+            if (compensation.resource) state.setResource(compensation.resource, false);
+          } catch (compensationError) {
+            state.recordCompensation({ step: compensation.step, outcome: 'failed', at: now(), error: describe(compensationError) });
+          }
+        }
+        state.rolledBack(step, message, now());
+        state.record(event, 'rolled_back', `${step} failed: ${message}`);
+        publish();
+        await alert('provisioning_rolled_back', `install of ${state.orgId} rolled back: ${step} failed`, {
+          tenantId,
+          step,
+          error: message,
+          compensationsRun: state.compensationsRun.slice(-undo.length),
+        });
+      });
+      if (isCancellation(error)) throw error;
+    }
+    publish();
+  }
+
+  async function teardown(event: InstallationEvent, tenantId: string): Promise<void> {
+    state.beginTeardown(tenantId);
+    publish();
+    const sequence: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<unknown> }> = [
+      { step: 'revokeTokens', run: () => genesys.revokeLifecycleTokens(state.integrationId, state.orgId) },
+      { step: 'disableStreams', run: () => steps.disableTenantStreams(tenantId) },
+      { step: 'deleteCrmConnection', resource: 'crm', run: () => steps.deleteCrmConnection(tenantId) },
+      { step: 'deleteTenant', resource: 'tenant', run: () => steps.deleteMiddlewareTenant(owner(tenantId)) },
+      { step: 'dropSchema', resource: 'schema', run: () => steps.dropTenantSchema(tenantId) },
+      { step: 'archiveAuditRecords', run: () => steps.archiveAuditRecords(owner(tenantId)) },
+    ];
+    for (const { step, resource, run } of sequence) {
+      try {
+        await run();
+        if (resource) state.setResource(resource, false);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        const message = describe(error);
+        state.deprovisioningFailed(step, message, now());
+        state.record(event, 'failed', `${step} failed: ${message}`);
+        publish();
+        await alert('deprovisioning_failed', `uninstall of ${state.orgId} failed at ${step}`, { tenantId, step, error: message });
+        return;
+      }
+    }
+    state.deprovisioned();
+    state.record(event, 'applied', `deprovisioned tenant ${tenantId}`);
+    publish();
+  }
+
+  async function update(event: InstallationEvent, decision: Extract<Decision, { kind: 'setEnabled' | 'updateConfiguration' }>): Promise<void> {
+    let step = 'updateTenant';
+    try {
+      if (decision.kind === 'setEnabled') {
+        await steps.updateMiddlewareTenant(decision.tenantId, { enabled: decision.enabled });
+        state.toggled(decision.enabled);
+        state.record(event, 'applied', decision.enabled ? 'tenant enabled' : 'tenant disabled');
+      } else {
+        await steps.updateMiddlewareTenant(decision.tenantId, { configuration: decision.configuration });
+        if (decision.crmChanged) {
+          step = 'reconfigureCrm';
+          const crmEndpoint = decision.configuration.crmEndpoint;
+          if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
+            await steps.configureCrmConnection(decision.tenantId, crmEndpoint);
+            state.setResource('crm', true);
+          } else {
+            await steps.deleteCrmConnection(decision.tenantId);
+            state.setResource('crm', false);
+          }
+        }
+        state.record(event, 'applied', 'tenant configuration updated');
+      }
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const message = describe(error);
+      state.failed(step, message, now());
+      state.record(event, 'failed', `${step} failed: ${message}`);
+      await alert('installation_update_failed', `${event.event} of ${state.orgId} failed at ${step}`, { tenantId: decision.tenantId, step, error: message });
+    }
+    publish();
+  }
+
+  async function apply(event: InstallationEvent): Promise<void> {
+    const decision = state.decide(event);
+    switch (decision.kind) {
+      case 'provision':
+        return provision(event, decision);
+      case 'teardown':
+        return teardown(event, decision.tenantId);
+      case 'setEnabled':
+      case 'updateConfiguration':
+        return update(event, decision);
+      case 'none':
+        state.record(event, decision.outcome, decision.detail);
+        if (decision.outcome === 'ignored_stale') log.info('stale lifecycle event ignored', { identity: event.identity, detail: decision.detail });
+        return;
+    }
+  }
+
+  let appliedThisRun = 0;
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested ||
+    (input.continueAsNewAfterEvents !== undefined && appliedThisRun >= input.continueAsNewAfterEvents);
+
+  for (;;) {
+    await condition(() => state.hasPending() || shouldContinueAsNew());
+    if (shouldContinueAsNew()) {
+      await condition(allHandlersFinished);
+      // Seen identities, tombstone, resources and any queued events travel to the next run.
+      await continueAsNew<typeof installationWorkflow>({ ...input, snapshot: state.snapshot() });
+    }
+    const event = state.nextEvent();
+    if (!event) continue;
+    await apply(event);
+    appliedThisRun += 1;
+  }
+}
+
+function describe(error: unknown): string {
+  let current: unknown = error;
+  // ActivityFailure wraps the ApplicationFailure that says what went wrong.
+  for (let depth = 0; depth < 3 && current && (current as { cause?: unknown }).cause; depth++) current = (current as { cause?: unknown }).cause;
+  const failure = current as { type?: string; message?: string } | undefined;
+  const message = failure?.message ?? String(error);
+  return failure?.type ? `${failure.type}: ${message}` : message;
+}

@@ -1,0 +1,193 @@
+/**
+ * `target:<type>:<id>`: one Genesys Cloud object's deploy lock and ledger (an entity workflow).
+ *
+ * The lock: approved changes enqueue themselves (signal-with-start, from an activity) and are granted the lock one
+ * at a time, first come first served, so at most one deploy runs against the object (SPEC; seed Edge Case 1, where
+ * two middleware instances both computed version 10). A holder that closes without releasing (terminated) is found
+ * by a periodic check and skipped.
+ *
+ * The ledger: every version an approved deploy (or its rollback) produced, and the fields the gate last wrote.
+ * Audits ask it whether a version is approved; an audit of a version newer than anything recorded waits while a
+ * deploy is in flight, because that version may be the one the holder is about to report (its webhook can
+ * arrive before the deploy workflow hears back from its own write).
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ChangeGateActivities } from '../activities/change-gate';
+import { TollgateKind, TollgateTarget } from '../platform/search-attributes';
+import type { Fields } from './config-merge';
+import {
+  classifiedSignal,
+  classifySignal,
+  enqueueSignal,
+  lockGrantedSignal,
+  releaseSignal,
+  targetAddress,
+  targetQuery,
+  type Classification,
+  type ClassifyRequest,
+  type EnqueueRequest,
+  type LedgerEntry,
+  type ReleaseRequest,
+  type TargetRef,
+  type TargetSnapshot,
+} from './change-messages';
+
+/** Versions remembered per object. Older ones age out; the last approved fields are kept separately. */
+export const LEDGER_LIMIT = 1000;
+/** How often a holder that has not released is checked for being alive. */
+export const HOLDER_CHECK_INTERVAL = '2 minutes';
+
+export interface TargetWorkflowInput {
+  target: TargetRef;
+  /** State carried across continue-as-new. */
+  carried?: Omit<TargetSnapshot, 'target'>;
+}
+
+const { isWorkflowRunning } = proxyActivities<ChangeGateActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+class TargetLedger {
+  holder?: EnqueueRequest & { grantedAt: string };
+  queue: EnqueueRequest[];
+  ledger: LedgerEntry[];
+  lastApproved?: { version: number; fields: Fields; changeId: string };
+  unconfirmed: { version: number; changeId: string }[];
+  pending: ClassifyRequest[];
+
+  constructor(readonly target: TargetRef, carried?: TargetWorkflowInput['carried']) {
+    this.holder = carried?.holder;
+    this.queue = carried?.queue ?? [];
+    this.ledger = carried?.ledger ?? [];
+    this.lastApproved = carried?.lastApproved;
+    this.unconfirmed = carried?.unconfirmed ?? [];
+    this.pending = carried?.pendingClassifications ?? [];
+  }
+
+  /** Idempotent: a re-sent enqueue (activity retry) of a change already queued or holding changes nothing. */
+  enqueue(request: EnqueueRequest): void {
+    if (this.holder?.changeWorkflowId === request.changeWorkflowId) return;
+    if (this.queue.some((queued) => queued.changeWorkflowId === request.changeWorkflowId)) return;
+    this.queue.push(request);
+  }
+
+  release(request: ReleaseRequest, now: string): void {
+    for (const produced of request.produced) {
+      if (!this.ledger.some((entry) => entry.version === produced.version)) {
+        this.ledger.push({ version: produced.version, changeId: request.changeId, kind: produced.kind, at: now });
+      }
+      if (!this.lastApproved || produced.version >= this.lastApproved.version) {
+        this.lastApproved = { version: produced.version, fields: produced.fields, changeId: request.changeId };
+      }
+    }
+    for (const version of request.unconfirmed ?? []) this.unconfirmed.push({ version, changeId: request.changeId });
+    if (this.ledger.length > LEDGER_LIMIT) this.ledger.splice(0, this.ledger.length - LEDGER_LIMIT);
+    if (this.unconfirmed.length > LEDGER_LIMIT) this.unconfirmed.splice(0, this.unconfirmed.length - LEDGER_LIMIT);
+    if (this.holder?.changeWorkflowId === request.changeWorkflowId) this.holder = undefined;
+    // A change that gave up while still queued (cancelled, expired) leaves the queue.
+    this.queue = this.queue.filter((queued) => queued.changeWorkflowId !== request.changeWorkflowId);
+  }
+
+  canGrant(): boolean {
+    return !this.holder && this.queue.length > 0;
+  }
+
+  private newestRecorded(): number {
+    return this.ledger.reduce((max, entry) => Math.max(max, entry.version), this.lastApproved?.version ?? 0);
+  }
+
+  /** A version can be judged once it is recorded, or no deploy is in flight, or the ledger has moved past it. */
+  resolvable(request: ClassifyRequest): boolean {
+    return this.ledger.some((entry) => entry.version === request.version) || !this.holder || this.newestRecorded() >= request.version;
+  }
+
+  classify(request: ClassifyRequest): Classification {
+    const entry = this.ledger.find((recorded) => recorded.version === request.version);
+    if (entry) return { version: request.version, approved: true, changeId: entry.changeId, kind: entry.kind, lastApproved: this.lastApproved };
+    // A write whose outcome stayed unknown may have produced this version; only our own client could have.
+    const maybe = this.unconfirmed.find((recorded) => recorded.version === request.version);
+    if (maybe && request.modifiedBy?.kind === 'client') {
+      return { version: request.version, approved: true, changeId: maybe.changeId, kind: 'deploy', lastApproved: this.lastApproved };
+    }
+    return { version: request.version, approved: false, lastApproved: this.lastApproved };
+  }
+
+  snapshot(): TargetSnapshot {
+    return {
+      target: this.target,
+      holder: this.holder,
+      queue: [...this.queue],
+      ledger: [...this.ledger],
+      lastApproved: this.lastApproved,
+      unconfirmed: [...this.unconfirmed],
+      pendingClassifications: [...this.pending],
+    };
+  }
+}
+
+export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> {
+  const state = new TargetLedger(input.target, input.carried);
+  const selfId = workflowInfo().workflowId;
+
+  setHandler(enqueueSignal, (request) => state.enqueue(request));
+  setHandler(releaseSignal, (request) => state.release(request, new Date().toISOString()));
+  setHandler(classifySignal, (request) => {
+    state.pending.push(request);
+  });
+  setHandler(targetQuery, () => state.snapshot());
+
+  upsertSearchAttributes([
+    { key: TollgateKind, value: 'target' },
+    { key: TollgateTarget, value: targetAddress(input.target) },
+  ]);
+
+  for (;;) {
+    const wake = () => state.canGrant() || state.pending.some((request) => state.resolvable(request)) || workflowInfo().continueAsNewSuggested;
+    const woke = state.holder ? await condition(wake, HOLDER_CHECK_INTERVAL) : (await condition(wake), true);
+
+    // Answer the audits that can be answered (before granting: a grant makes later versions wait again).
+    const ready = state.pending.filter((request) => state.resolvable(request));
+    state.pending = state.pending.filter((request) => !state.resolvable(request));
+    for (const request of ready) {
+      try {
+        await getExternalWorkflowHandle(request.replyTo).signal(classifiedSignal, state.classify(request));
+      } catch {
+        // The audit workflow is gone (terminated): nobody is waiting for the answer.
+      }
+    }
+
+    while (state.canGrant()) {
+      const next = state.queue.shift() as EnqueueRequest;
+      state.holder = { ...next, grantedAt: new Date().toISOString() };
+      try {
+        await getExternalWorkflowHandle(next.changeWorkflowId).signal(lockGrantedSignal, { targetWorkflowId: selfId });
+      } catch {
+        // The change closed while it was queued: skip it.
+        state.holder = undefined;
+      }
+    }
+
+    if (!woke && state.holder) {
+      // A holder that closed without releasing (e.g. terminated) must not block the object forever. A deploy
+      // that is merely slow (conflict back-off, rate limits) is still running and keeps the lock.
+      const holder = state.holder;
+      if (!(await isWorkflowRunning(holder.changeWorkflowId)) && state.holder === holder) state.holder = undefined;
+    }
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      const { target: _target, ...carried } = state.snapshot();
+      await continueAsNew<typeof targetWorkflow>({ target: input.target, carried });
+    }
+  }
+}
