@@ -10,16 +10,15 @@
  *
  * Ctrl-C / SIGTERM stops everything in reverse order.
  */
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { connectClient } from '../client';
 import { createActivities } from '../activities';
 import { startEmulator } from '../emulator/server';
-import { GenesysClient } from '../genesys/client';
 import { loadConfig, parseEnvFile, type Env } from '../platform/config';
 import { startDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger } from '../platform/logger';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { projectHome } from '../platform/paths';
 import { startDatabase } from '../platform/postgres';
 import {
@@ -52,11 +51,11 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
   const stops: Stop[] = [];
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
-  // Runtime.install must come before any connection or worker is created.
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    shutdownSignals: [],
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${processEnv.WORKER_METRICS_PORT ?? 9464}` } } },
+  // Before any connection or worker is created. Configuration errors surface here, before anything starts.
+  const firstPass = loadConfig(processEnv);
+  installTemporalRuntime({
+    logger: createLogger({ level: firstPass.logLevel }),
+    metricsBindAddress: `127.0.0.1:${firstPass.worker.metricsPort}`,
   });
 
   const shutdown = new AbortController();
@@ -72,7 +71,6 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
   try {
     const previous = readEnvFile(sandboxFile);
-    const firstPass = loadConfig(processEnv);
     const env: Env = { ...processEnv };
     let secrets = secretsFromEnv(previous) ?? generateSandboxSecrets();
     if (firstPass.sandbox) {
@@ -121,20 +119,20 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     stops.push(() => client.connection.close());
 
     const connection = await connectWorker(config);
-    const activities = createActivities(buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url }));
-    const workers = await createWorkers({ config, logger, connection, activities });
+    const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
+    const workers = await createWorkers({ config, logger, connection, activities: createActivities(deps) });
     const workersDone = runWorkers(workers, shutdown.signal);
     stops.push(async () => {
       await workersDone;
       await connection.close();
+      await deps.genesys.close();
     });
 
     const receivers = await startReceivers({ config, logger, temporal: client });
     stops.push(() => receivers.close());
 
     if (config.sandbox) {
-      const genesys = new GenesysClient(config.genesys, { logger });
-      await wireSandbox({ genesys, receiversUrl: receivers.url, secrets, integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID });
+      await wireSandbox({ genesys: deps.genesys, receiversUrl: receivers.url, secrets, integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID });
     }
     const schedules = await ensureSchedules(client, config);
 

@@ -3,12 +3,12 @@
  * number of each against one namespace), and `emulator`.
  */
 import type { Command } from 'commander';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { join } from 'node:path';
 import { connectClient } from '../client';
 import { createActivities } from '../activities';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startDatabase } from '../platform/postgres';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
@@ -26,21 +26,18 @@ function untilSignal(): { signal: AbortSignal } {
 export async function runWorkerProcess(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-worker' });
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    shutdownSignals: [],
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } },
-  });
+  installTemporalRuntime({ logger, metricsBindAddress: `0.0.0.0:${config.worker.metricsPort}` });
   const { signal } = untilSignal();
   const database = await startDatabase({ url: config.lifecycle.databaseUrl, dataDir: join(config.home, 'postgres'), logger });
   const client = await connectClient(config.temporal);
   const connection = await connectWorker(config);
-  const activities = createActivities(buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url }));
-  const workers = await createWorkers({ config, logger, connection, activities });
+  const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
+  const workers = await createWorkers({ config, logger, connection, activities: createActivities(deps) });
   const schedules = await ensureSchedules(client, config);
   logger.info({ taskQueue: config.temporal.taskQueue, schedules, metricsPort: config.worker.metricsPort }, 'worker running');
   await runWorkers(workers, signal);
   await connection.close();
+  await deps.genesys.close();
   await client.connection.close();
   await database.stop();
   logger.info('worker stopped');

