@@ -20,9 +20,12 @@ export const FaultSpecSchema = z
     retryAfterSeconds: z.number().int().min(0).optional(),
     count: z.number().int().min(1).optional(),
     drop: z.boolean().default(false),
+    /** The request is processed, then the connection is reset instead of answered: a write that happened but
+     * whose answer was lost (the change gate settles such an outcome by reading). */
+    dropResponse: z.boolean().default(false),
   })
-  .refine((fault) => fault.status !== undefined || fault.latencyMs !== undefined || fault.drop, {
-    message: 'A fault needs status, latencyMs or drop',
+  .refine((fault) => fault.status !== undefined || fault.latencyMs !== undefined || fault.drop || fault.dropResponse, {
+    message: 'A fault needs status, latencyMs, drop or dropResponse',
   });
 export type FaultSpec = z.infer<typeof FaultSpecSchema>;
 
@@ -50,6 +53,7 @@ export function injectFaults(ctx: EmulatorContext, scheduler: Scheduler): Reques
     const latencyMs = hits.reduce((total, fault) => total + (fault.latencyMs ?? 0), 0);
     ctx.logger.debug({ method: req.method, path, faults: hits.map((fault) => fault.id) }, 'fault injected');
     const act = (): void => {
+      if (!ending && hits.some((fault) => fault.dropResponse)) loseAnswer(req, res);
       if (!ending) return next();
       if (ending.drop) return dropConnection(req);
       respondWithFault(res, ending);
@@ -87,6 +91,14 @@ function fires(fault: Fault): boolean {
 /** No status, no headers: the client sees a reset socket, as when a load balancer kills the connection. */
 function dropConnection(req: Request): void {
   req.socket.destroy();
+}
+
+/** Lets the route do its work, then resets the socket instead of sending what it answered. */
+function loseAnswer(req: Request, res: Response): void {
+  res.end = ((..._args: unknown[]) => {
+    req.socket.destroy();
+    return res;
+  }) as Response['end'];
 }
 
 function respondWithFault(res: Response, fault: Fault): void {

@@ -9,7 +9,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { canonicalJson } from '../workflows/config-merge';
 import { ChangeIdConflictError, refusalOf, submitChange } from '../workflows/change-gate-client';
 import { rejectUpdate } from '../workflows/change-messages';
-import { startTestStack, uniqueId, type TestStack } from './harness/stack';
+import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
+import { heartbeatWorkflow } from '../workflows/heartbeat';
 import {
   approve,
   approveBy,
@@ -187,5 +188,17 @@ describe('approval policy', () => {
     const object = await readObject(stack, target);
     expect(object.fields).toEqual({ greeting: 'welcome', queue: 'sales' });
     expect(object.modifiedBy?.kind).toBe('client');
+  });
+});
+
+describe('the heartbeat', () => {
+  it('does not poll while audit webhooks keep arriving', async () => {
+    // The earlier deploy in this file was audited through the webhook moments ago (quiet period: 30 min).
+    const result = await eventually('a heartbeat that sees the recent webhook', async () => {
+      const run = await stack.client.workflow.execute(heartbeatWorkflow, { taskQueue: stack.taskQueue, workflowId: uniqueId('heartbeat-test') });
+      return run.quiet ? undefined : run;
+    });
+    expect(result).toMatchObject({ inBusinessHours: true, quiet: false, changesFound: 0, auditsStarted: 0 });
+    expect(result.lastWebhookAuditAt).toBeUndefined();
   });
 });

@@ -51,6 +51,19 @@ async function stored(target: TargetRef) {
   );
 }
 
+/** Results of one activity type, decoded from the change's history. */
+async function activityResults(handle: ChangeHandle, activityType: string): Promise<Record<string, unknown>[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const types = new Map<string, string>();
+  for (const event of events) {
+    const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) types.set(String(event.eventId), name);
+  }
+  return events
+    .filter((event) => types.get(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)) === activityType)
+    .map((event) => JSON.parse(Buffer.from(event.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString('utf8')));
+}
+
 async function approvedChange(target: TargetRef, desired: Record<string, unknown>): Promise<ChangeHandle> {
   const handle = await submit(stack, { target, desired, requester: 'alice' });
   await planned(handle);
@@ -167,6 +180,29 @@ it('Edge Case 1: 20 approved changes to one object at once all land, in order, n
   expect(new Set(ledger.map((entry) => entry.changeId)).size).toBe(20);
 }, 180_000);
 
+it('settles a write whose answer was lost by reading: it had landed, so it is not sent again', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+  const handle = await approvedChange(target, { greeting: 'welcome' });
+  await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), dropResponse: true, count: 1 });
+  await approveBy(stack, handle, ['bob', 'carol']);
+  const status = await waitForState(handle, ['audited']);
+  expect(status.deploy).toMatchObject({ writtenVersion: 2, verified: true });
+  expect((await readObject(stack, target)).version).toBe(2);
+  expect(await activityResults(handle, 'settleUnknownWrite')).toEqual([expect.objectContaining({ outcome: 'landed' })]);
+  expect((await auditDeliveries(stack, target)).map((delivery) => delivery.body.object.version)).toEqual([2]);
+});
+
+it('settles a write whose connection dropped before it was applied by reading, then writes it', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+  const handle = await approvedChange(target, { greeting: 'welcome' });
+  await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), drop: true, count: 1 });
+  await approveBy(stack, handle, ['bob', 'carol']);
+  const status = await waitForState(handle, ['audited']);
+  expect(status.deploy).toMatchObject({ writtenVersion: 2, verified: true });
+  expect(await activityResults(handle, 'settleUnknownWrite')).toEqual([expect.objectContaining({ outcome: 'not_applied' })]);
+  expect((await readObject(stack, target)).fields).toEqual({ greeting: 'welcome' });
+});
+
 it('Edge Case 2: a token lifetime shorter than the deploy: it refreshes and completes', async () => {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
   const handle = await approvedChange(target, { greeting: 'welcome' });
@@ -225,10 +261,21 @@ describe('a worker killed mid-deploy', () => {
     await crashStack.emulator.admin('PUT', `/objects/ivr/${target.id}`, { greeting: 'hello', version: 1 });
     const handle = await submit(crashStack, { target, desired: { greeting: 'welcome' }, requester: 'alice' });
     await waitForState(handle, ['awaiting_approval'], 60_000);
-    // The write is slow to answer: the worker dies after sending it and before hearing back.
-    await crashStack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 3000, count: 1 });
+    // The worker dies after its write landed and before it could report it: the PUT is held back a moment, the
+    // worker process is frozen (SIGSTOP: no heartbeat, no report) while the emulator applies the write, then killed.
+    await crashStack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 1000, count: 1 });
     await approveBy(crashStack, handle, ['bob', 'carol']);
     await activityInFlight(handle, 'writeConfigObject');
+    child.kill('SIGSTOP');
+    await eventually(
+      'the write to land',
+      async () => {
+        const objects = (await crashStack.emulator.admin<{ objects: { id: string; version: number }[] }>('GET', '/state')).objects;
+        return objects.find((object) => object.id === target.id)?.version === 2;
+      },
+      10_000,
+      50,
+    );
     child.kill('SIGKILL');
 
     await crashStack.worker.start();
@@ -241,5 +288,7 @@ describe('a worker killed mid-deploy', () => {
     expect(object.greeting).toBe('welcome');
     expect((await auditDeliveries(crashStack, target)).map((delivery) => delivery.body.object.version)).toEqual([2]);
     expect((await targetSnapshot(crashStack, target)).ledger.map((entry) => entry.version)).toEqual([2]);
+    // The retried write met a 409 and recognised it as its own earlier attempt, rather than writing again.
+    expect(await activityResults(handle, 'writeConfigObject')).toEqual([expect.objectContaining({ outcome: 'written', recognisedEarlierAttempt: true })]);
   }, 180_000);
 });

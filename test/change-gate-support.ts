@@ -64,7 +64,7 @@ export async function waitForState(handle: ChangeHandle, states: ChangeState[], 
       timeoutMs,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last state ${last?.state} (${last?.stateReason ?? ''})`);
+    throw new Error(`${(error as Error).message}; last state ${last?.state} (${last?.stateReason ?? ''})`, { cause: error });
   }
 }
 

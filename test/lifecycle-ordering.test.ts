@@ -143,7 +143,7 @@ describe('seen identities', () => {
     await eventually('the workflow to continue as new', async () => {
       const description = await stack.client.workflow.getHandle(workflowId).describe();
       const view = await installation(stack, orgId);
-      return description.runId !== firstRunId && view?.pendingEvents === 0 && view.eventsApplied === 3;
+      return description.runId !== firstRunId && view?.pendingEvents === 0 && view.eventsProcessed === 3;
     });
 
     // The receiver would answer from its own memory; go straight to the workflow, as a second receiver would.

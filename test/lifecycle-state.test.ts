@@ -170,6 +170,7 @@ describe('reconciliation plan', () => {
       { orgId: 'fine', integrationId: INTEGRATION, tenantId: 't-fine', status: 'installed' as const },
       { orgId: 'busy', integrationId: INTEGRATION, tenantId: 't-busy', status: 'installed' as const },
       { orgId: 'toggled', integrationId: INTEGRATION, tenantId: 't-toggled', status: 'disabled' as const },
+      { orgId: 'off', integrationId: INTEGRATION, tenantId: 't-off', status: 'disabled' as const },
     ];
     const inventory = [
       { orgId: 'rolled-back', state: 'provisioning_rolled_back' as const, tenantId: 't-rb' },
@@ -182,6 +183,14 @@ describe('reconciliation plan', () => {
       { orgId: 'queued', state: 'active' as const, tenantId: 't-q', pendingEvents: 1 },
     ];
     const repairs = planRepairs(INTEGRATION, installed, inventory).map((r) => `${r.orgId}:${r.event}`);
-    expect(repairs.sort()).toEqual(['missing:installed', 'orphan:uninstalled', 'rolled-back:installed', 'stuck:uninstalled', 'toggled:disabled']);
+    expect(repairs.sort()).toEqual([
+      'missing:installed',
+      'off:disabled',
+      'off:installed',
+      'orphan:uninstalled',
+      'rolled-back:installed',
+      'stuck:uninstalled',
+      'toggled:disabled',
+    ]);
   });
 });

@@ -8,7 +8,7 @@
  *   approved ──(per-object lock, FIFO)──► deploying: read → re-merge → write → (409: wait, re-read, re-merge, retry)
  *     ├─ someone changed a field this change touches ──► diverged (nothing written)
  *     ├─ read-back matches ──► deployed ──(audit of the written version)──► audited
- *     └─ read-back mismatch ──► rollback, verified ──► rolled_back (alert)
+ *     └─ read-back mismatch ──► rollback, verified ──► rolled_back (alert)   (rollback unverified ──► failed)
  *
  * Nothing in this file touches the world: Genesys calls, HMAC checks, alerts and messages to other workflows are
  * activities. The workflow's result is the final ChangeStatus.
@@ -28,7 +28,7 @@ import {
 } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
-import { applyChanges, divergedFields, fieldsEqual, type Fields } from './config-merge';
+import { applyChanges, divergedFields, fieldsEqual, invertChanges, readBackMismatch, type Fields } from './config-merge';
 import {
   approvalsQuery,
   approveUpdate,
@@ -308,9 +308,13 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
   } finally {
     // Release (or leave the queue), recording what we wrote in the target's ledger in the same message, so that
     // an audit waiting on this object sees the versions before it sees the lock free.
-    await CancellationScope.nonCancellable(() =>
-      getExternalWorkflowHandle(targetId).signal(releaseSignal, { changeWorkflowId: selfId, changeId: input.changeId, produced, unconfirmed }),
-    );
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await getExternalWorkflowHandle(targetId).signal(releaseSignal, { changeWorkflowId: selfId, changeId: input.changeId, produced, unconfirmed });
+      } catch {
+        // The target workflow is gone (terminated by an operator): there is no lock left to release.
+      }
+    });
     if (!granted && !isFinal(change.state)) change.enter('cancelled', 'cancelled while waiting for the deploy lock');
   }
 }
@@ -406,30 +410,35 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   result.writtenFields = written.fields;
   produced.push({ version: written.object.version, kind: 'deploy', fields: written.fields });
 
-  // The seed's canary check ("Silent Failures in CI/CD"): read back what we wrote and compare every field.
+  // The seed's canary check ("Silent Failures in CI/CD"): read back what we wrote and compare.
   const readBack = await read();
-  if (fieldsEqual(readBack.fields, written.fields)) {
+  const mismatch = readBackMismatch(readBack, { version: written.object.version, fields: written.fields }, plan.diff);
+  if (mismatch.length === 0) {
     result.verified = true;
     finish();
     change.enter('deployed', `verified at version ${readBack.version}`);
     return;
   }
 
-  // Mismatch: restore the pre-deploy state through the same write path, and verify that too.
-  const rollback = await writeLoop(readBack, () => ({ fields: before.fields }));
+  // Mismatch: restore the pre-deploy state through the same write path, and verify that too. While the object is
+  // still at our version, that is the whole pre-deploy field set; if someone wrote after us, only the fields this
+  // change touched go back (their later edit is theirs, and audited as drift on its own).
+  const undo = invertChanges(plan.diff);
+  const rollback = await writeLoop(readBack, (current) => ({
+    fields: current.version === written.object.version ? before.fields : applyChanges(current.fields, undo),
+  }));
   let rollbackVerified = false;
   let rollbackVersion: number | undefined;
   if (rollback.kind === 'written') {
     rollbackVersion = rollback.object.version;
-    produced.push({ version: rollback.object.version, kind: 'rollback', fields: before.fields });
+    produced.push({ version: rollback.object.version, kind: 'rollback', fields: rollback.fields });
     const check = await read();
-    rollbackVerified = fieldsEqual(check.fields, before.fields);
+    rollbackVerified = readBackMismatch(check, { version: rollback.object.version, fields: rollback.fields }, undo).length === 0;
   } else if (rollback.kind === 'in_effect') {
     rollbackVerified = true;
   }
   result.rollback = { version: rollbackVersion, verified: rollbackVerified };
   finish();
-  const mismatch = mismatchedFields(written.fields, readBack.fields);
   if (rollbackVerified) {
     change.enter('rolled_back', `read-back mismatch at version ${readBack.version} (${mismatch.join(', ')}); rolled back to the pre-deploy state`);
     await alert('change_rolled_back', `change ${input.changeId} on ${targetAddress(input.target)}: read-back did not match (${mismatch.join(', ')}); rolled back`, change);
@@ -437,11 +446,6 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
     change.enter('failed', `rollback_failed: read-back mismatch (${mismatch.join(', ')}) and the rollback did not verify`);
     await alert('rollback_failed', `change ${input.changeId} on ${targetAddress(input.target)}: read-back mismatch and the rollback did not verify; fix by hand`, change);
   }
-}
-
-function mismatchedFields(expected: Fields, actual: Fields): string[] {
-  const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
-  return [...keys].filter((key) => !fieldsEqual({ v: expected[key] }, { v: actual[key] })).sort();
 }
 
 async function alert(kind: string, summary: string, change: ChangeRecord): Promise<void> {

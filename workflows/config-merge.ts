@@ -84,12 +84,41 @@ export function restoringPatch(changes: readonly FieldChange[], preDeploy: Field
   return patch;
 }
 
+/**
+ * The seed's canary check: which fields of what we wrote are not what Genesys Cloud holds. If the object is still
+ * at the version our write produced, it must be exactly what we wrote, every field. If someone wrote after us
+ * (their change is audited as drift on its own), only the fields this change touches are ours to check.
+ */
+export function readBackMismatch(
+  readBack: { version: number; fields: Fields },
+  written: { version: number; fields: Fields },
+  changes: readonly FieldChange[],
+): string[] {
+  const fields =
+    readBack.version === written.version ? new Set([...Object.keys(readBack.fields), ...Object.keys(written.fields)]) : new Set(changes.map((c) => c.field));
+  return [...fields].filter((field) => !valuesEqual(valueOf(readBack.fields, field), valueOf(written.fields, field))).sort();
+}
+
+/** The changes that undo `changes`. */
+export function invertChanges(changes: readonly FieldChange[]): FieldChange[] {
+  return changes.map((change) => {
+    const inverse: FieldChange = { field: change.field };
+    if (change.to !== undefined) inverse.from = change.to;
+    if (change.from !== undefined) inverse.to = change.from;
+    return inverse;
+  });
+}
+
 export function fieldsEqual(a: Fields, b: Fields): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
 function sortedFields(fields: Fields): Fields {
   return Object.fromEntries(Object.keys(fields).sort().map((key) => [key, fields[key]]));
+}
+
+function valueOf(object: Fields, key: string): unknown {
+  return has(object, key) ? object[key] : undefined;
 }
 
 function has(object: Fields, key: string): boolean {

@@ -106,7 +106,7 @@ export interface InstallationView {
   lastError?: { step: string; message: string; at: string };
   pendingEvents: number;
   seenIdentities: number;
-  eventsApplied: number;
+  eventsProcessed: number;
 }
 
 /** Everything that survives continue-as-new. */
@@ -129,7 +129,7 @@ export interface InstallationSnapshot {
   seen: string[];
   /** Events received but not yet applied. */
   queue: InstallationEvent[];
-  eventsApplied: number;
+  eventsProcessed: number;
 }
 
 export interface InstallationWorkflowInput {

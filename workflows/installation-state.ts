@@ -71,7 +71,7 @@ export class InstallationState {
   lastEvents: EventRecord[] = [];
   tombstone?: Tombstone;
   lastError?: { step: string; message: string; at: string };
-  eventsApplied = 0;
+  eventsProcessed = 0;
   private configurationOrder?: OrderKey;
   private enabledOrder?: OrderKey;
   private installOrder?: OrderKey;
@@ -244,7 +244,7 @@ export class InstallationState {
 
   /** Books the outcome of an event in `lastEvents` (bounded, newest last). */
   record(event: InstallationEvent, outcome: EventOutcome, detail?: string): void {
-    if (outcome !== 'duplicate' && outcome !== 'queued') this.eventsApplied += 1;
+    if (outcome !== 'duplicate' && outcome !== 'queued') this.eventsProcessed += 1;
     this.lastEvents.push({
       identity: event.identity,
       event: event.event,
@@ -282,7 +282,7 @@ export class InstallationState {
       ...(this.lastError ? { lastError: { ...this.lastError } } : {}),
       pendingEvents: this.queue.length,
       seenIdentities: this.seen.size,
-      eventsApplied: this.eventsApplied,
+      eventsProcessed: this.eventsProcessed,
     };
   }
 
@@ -304,7 +304,7 @@ export class InstallationState {
       lastError: this.lastError,
       seen: [...this.seenOrder],
       queue: [...this.queue],
-      eventsApplied: this.eventsApplied,
+      eventsProcessed: this.eventsProcessed,
     };
   }
 
@@ -321,7 +321,7 @@ export class InstallationState {
     this.lastEvents = [...snapshot.lastEvents];
     this.tombstone = snapshot.tombstone;
     this.lastError = snapshot.lastError;
-    this.eventsApplied = snapshot.eventsApplied;
+    this.eventsProcessed = snapshot.eventsProcessed;
     for (const identity of snapshot.seen) this.remember(identity);
     this.queue.push(...snapshot.queue);
   }

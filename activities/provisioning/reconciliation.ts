@@ -52,10 +52,11 @@ export function planRepairs(integrationId: string, installed: GenesysInstallatio
     if (entry && ((entry.pendingEvents ?? 0) > 0 || BUSY.includes(entry.state))) continue;
     const tenantId = installation.tenantId ?? entry?.tenantId;
     const configuration = installation.configuration ?? {};
-    if (!entry) {
-      repair(entry, installation.orgId, 'installed', 'installed in Genesys Cloud, never provisioned', tenantId, configuration);
-    } else if (NEEDS_INSTALL.includes(entry.state)) {
-      repair(entry, installation.orgId, 'installed', `installed in Genesys Cloud, installation is ${entry.state}`, tenantId, configuration);
+    if (!entry || NEEDS_INSTALL.includes(entry.state)) {
+      const reason = entry ? `installed in Genesys Cloud, installation is ${entry.state}` : 'installed in Genesys Cloud, never provisioned';
+      repair(entry, installation.orgId, 'installed', reason, tenantId, configuration);
+      // Installed but switched off in Genesys Cloud: provision, then disable (applied in this order).
+      if (installation.status === 'disabled') repair(entry, installation.orgId, 'disabled', `${reason}; disabled there`, tenantId, configuration);
     } else if (installation.status === 'installed' && entry.state === 'disabled') {
       repair(entry, installation.orgId, 'enabled', 'enabled in Genesys Cloud, tenant disabled', tenantId, configuration);
     } else if (installation.status === 'disabled' && entry.state === 'active') {

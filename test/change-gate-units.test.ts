@@ -1,0 +1,165 @@
+/**
+ * The change gate's pure parts: canonical JSON and the 3-way re-merge, the approval policy, approval signatures,
+ * the conflict back-off and "business hours" for the heartbeat.
+ */
+import { approvalSignatureValid, signApproval } from '../activities/approval-signature';
+import { withinBusinessHours } from '../activities/business-hours';
+import { payloadHash } from '../activities/plan';
+import { BusinessHoursSchema } from '../platform/config';
+import { conflictBackoffMs } from '../workflows/change';
+import { applyChanges, canonicalJson, diffFields, divergedFields, invertChanges, readBackMismatch, restoringPatch } from '../workflows/config-merge';
+import { parseTargetAddress } from '../workflows/change-messages';
+import { approvalMessage, approvalRefusal, rejectionRefusal, type ApprovalContext } from '../workflows/change-policy';
+
+describe('canonical JSON and the payload hash', () => {
+  it('sorts keys at every depth, so key order never changes the hash', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    const target = { type: 'ivr', id: 'main' };
+    expect(payloadHash(target, 3, { b: 1, a: 2 })).toBe(payloadHash(target, 3, { a: 2, b: 1 }));
+    expect(payloadHash(target, 3, { a: 2 })).not.toBe(payloadHash(target, 4, { a: 2 }));
+    expect(payloadHash(target, 3, { a: 2 })).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('diff and 3-way merge', () => {
+  const base = { greeting: 'hello', queue: 'sales', menu: { a: 1 } };
+
+  it('diffs only what the desired fields change; null removes a field', () => {
+    expect(diffFields(base, { greeting: 'hello', queue: 'support', menu: null, extra: true })).toEqual([
+      { field: 'extra', to: true },
+      { field: 'menu', from: { a: 1 } },
+      { field: 'queue', from: 'sales', to: 'support' },
+    ]);
+  });
+
+  it('replace mode diffs the whole field set', () => {
+    expect(diffFields(base, { greeting: 'hello' }, true)).toEqual([
+      { field: 'menu', from: { a: 1 } },
+      { field: 'queue', from: 'sales' },
+    ]);
+  });
+
+  it('re-merges onto the current object: fields the plan does not touch keep their current values', () => {
+    const changes = diffFields(base, { greeting: 'welcome' });
+    const current = { ...base, queue: 'support-after-plan', added: 1 };
+    expect(applyChanges(current, changes)).toEqual({ added: 1, greeting: 'welcome', menu: { a: 1 }, queue: 'support-after-plan' });
+    expect(divergedFields(current, changes)).toEqual([]);
+  });
+
+  it('reports a touched field that someone else changed since the plan as diverged (but not one already at the target)', () => {
+    const changes = diffFields(base, { greeting: 'welcome', queue: 'vip' });
+    expect(divergedFields({ ...base, greeting: 'bonjour' }, changes)).toEqual(['greeting']);
+    expect(divergedFields({ ...base, greeting: 'welcome' }, changes)).toEqual([]);
+  });
+
+  it('canary check: at our version every field must match; after a later write only the fields the change touches', () => {
+    const changes = diffFields(base, { greeting: 'welcome' });
+    const written = { version: 2, fields: applyChanges(base, changes) };
+    expect(readBackMismatch({ version: 2, fields: written.fields }, written, changes)).toEqual([]);
+    expect(readBackMismatch({ version: 2, fields: { ...written.fields, queue: 'dropped' } }, written, changes)).toEqual(['queue']);
+    expect(readBackMismatch({ version: 3, fields: { ...written.fields, queue: 'edited later' } }, written, changes)).toEqual([]);
+    expect(readBackMismatch({ version: 3, fields: { ...written.fields, greeting: 'hacked' } }, written, changes)).toEqual(['greeting']);
+    expect(invertChanges(changes)).toEqual([{ field: 'greeting', from: 'welcome', to: 'hello' }]);
+  });
+
+  it('builds the patch that restores pre-deploy values', () => {
+    const changes = diffFields(base, { greeting: 'welcome', promo: 'x' });
+    expect(restoringPatch(changes, base)).toEqual({ greeting: 'hello', promo: null });
+  });
+
+  it('parses TYPE/ID target addresses', () => {
+    expect(parseTargetAddress('ivr/main-menu')).toEqual({ type: 'ivr', id: 'main-menu' });
+    expect(parseTargetAddress('ivr')).toBeUndefined();
+    expect(parseTargetAddress('ivr/a/b')).toBeUndefined();
+    expect(parseTargetAddress("ivr/x' OR 1=1")).toBeUndefined();
+  });
+});
+
+describe('approval policy', () => {
+  const hash = 'a'.repeat(64);
+  const context: ApprovalContext = {
+    changeId: 'chg-1',
+    state: 'awaiting_approval',
+    requester: 'alice',
+    approvers: ['alice', 'bob', 'carol'],
+    approvals: [{ approver: 'bob', payloadHash: hash, approvedAt: '' }],
+    payloadHash: hash,
+  };
+  const request = (approver: string, overrides: Partial<{ payloadHash: string; signature: string }> = {}) => ({
+    approver,
+    payloadHash: overrides.payloadHash ?? hash,
+    signature: overrides.signature ?? 'b'.repeat(64),
+  });
+
+  it('gives each refusal its stable code', () => {
+    expect(approvalRefusal({ ...context, state: 'expired' }, request('carol'))?.code).toBe('not_awaiting_approval');
+    expect(approvalRefusal(context, request('alice'))?.code).toBe('self_approval');
+    expect(approvalRefusal(context, request('mallory'))?.code).toBe('unknown_approver');
+    expect(approvalRefusal(context, request('bob'))?.code).toBe('duplicate_approver');
+    expect(approvalRefusal(context, request('carol', { payloadHash: 'c'.repeat(64) }))?.code).toBe('wrong_payload_hash');
+    expect(approvalRefusal(context, request('carol', { signature: 'not hex' }))?.code).toBe('bad_signature');
+    expect(approvalRefusal(context, request('carol'))).toBeUndefined();
+  });
+
+  it('lets approvers reject and the requester withdraw, with a reason', () => {
+    expect(rejectionRefusal(context, { approver: 'carol', reason: 'no' })).toBeUndefined();
+    expect(rejectionRefusal(context, { approver: 'alice', reason: 'withdrawn' })).toBeUndefined();
+    expect(rejectionRefusal(context, { approver: 'mallory', reason: 'no' })?.code).toBe('unknown_approver');
+    expect(rejectionRefusal(context, { approver: 'carol', reason: ' ' })?.code).toBe('missing_reason');
+  });
+});
+
+describe('approval signatures', () => {
+  const key = 'k'.repeat(32);
+  it('bind the change, the payload hash and the approver', () => {
+    const signature = signApproval(key, 'chg-1', 'h1', 'bob');
+    expect(approvalMessage('chg-1', 'h1', 'bob')).toBe('chg-1\nh1\nbob');
+    expect(approvalSignatureValid(key, 'chg-1', 'h1', 'bob', signature)).toBe(true);
+    expect(approvalSignatureValid(key, 'chg-2', 'h1', 'bob', signature)).toBe(false);
+    expect(approvalSignatureValid(key, 'chg-1', 'h2', 'bob', signature)).toBe(false);
+    expect(approvalSignatureValid(key, 'chg-1', 'h1', 'carol', signature)).toBe(false);
+    expect(approvalSignatureValid('x'.repeat(32), 'chg-1', 'h1', 'bob', signature)).toBe(false);
+  });
+
+  it('never throw on a wrong length or non-hex input', () => {
+    expect(approvalSignatureValid(key, 'c', 'h', 'bob', 'abc')).toBe(false);
+    expect(approvalSignatureValid(key, 'c', 'h', 'bob', 'z'.repeat(64))).toBe(false);
+    expect(approvalSignatureValid(key, 'c', 'h', 'bob', undefined as unknown as string)).toBe(false);
+  });
+});
+
+describe('conflict back-off (seed Edge Case 1: wait 1 second, then back off)', () => {
+  it('starts at about a second and doubles, capped at 30 s', () => {
+    expect(conflictBackoffMs(1, 0.5)).toBe(1000);
+    expect(conflictBackoffMs(2, 0.5)).toBe(2000);
+    expect(conflictBackoffMs(3, 0.5)).toBe(4000);
+    expect(conflictBackoffMs(10, 0.5)).toBe(30_000);
+    expect(conflictBackoffMs(1, 0)).toBe(900);
+    expect(conflictBackoffMs(1, 1)).toBe(1100);
+  });
+});
+
+describe('business hours (the heartbeat polls only when quiet webhooks are suspicious)', () => {
+  const weekdays = BusinessHoursSchema.parse('Mon-Fri 08:00-18:00');
+
+  it('is true inside the window in the configured time zone, false outside', () => {
+    // Tuesday 2024-03-05.
+    expect(withinBusinessHours(new Date('2024-03-05T10:00:00Z'), weekdays, 'UTC')).toBe(true);
+    expect(withinBusinessHours(new Date('2024-03-05T07:59:00Z'), weekdays, 'UTC')).toBe(false);
+    expect(withinBusinessHours(new Date('2024-03-05T18:00:00Z'), weekdays, 'UTC')).toBe(false);
+    // Saturday.
+    expect(withinBusinessHours(new Date('2024-03-09T10:00:00Z'), weekdays, 'UTC')).toBe(false);
+    // 07:00 UTC is 08:00 in Berlin (CET, UTC+1).
+    expect(withinBusinessHours(new Date('2024-03-05T07:30:00Z'), weekdays, 'Europe/Berlin')).toBe(true);
+    // Monday 01:00 in Sydney is still Sunday in UTC.
+    expect(withinBusinessHours(new Date('2024-03-03T23:30:00Z'), weekdays, 'Australia/Sydney')).toBe(true);
+  });
+
+  it('handles "always" and ranges that wrap', () => {
+    expect(withinBusinessHours(new Date('2024-03-09T03:00:00Z'), BusinessHoursSchema.parse('always'), 'UTC')).toBe(true);
+    const nights = BusinessHoursSchema.parse('Fri-Mon 22:00-06:00');
+    expect(withinBusinessHours(new Date('2024-03-09T23:00:00Z'), nights, 'UTC')).toBe(true); // Saturday night
+    expect(withinBusinessHours(new Date('2024-03-06T23:00:00Z'), nights, 'UTC')).toBe(false); // Wednesday
+    expect(withinBusinessHours(new Date('2024-03-09T12:00:00Z'), nights, 'UTC')).toBe(false); // Saturday noon
+  });
+});
