@@ -80,7 +80,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const integrationId = uniqueId('integration');
   const databaseUrl = required('TOLLGATE_TEST_DATABASE_URL');
   const env: Env = {
-    LOG_LEVEL: process.env.TOLLGATE_TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.TOLLGATE_TEST_LOG_LEVEL ?? 'error',
     TEMPORAL_ADDRESS: required('TOLLGATE_TEST_TEMPORAL_ADDRESS'),
     TEMPORAL_TASK_QUEUE: taskQueue,
     EMULATOR_PORT: String(emulator.port),
