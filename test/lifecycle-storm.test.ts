@@ -5,7 +5,7 @@
  * schemas, each created once.
  *
  * The worker runs as its own process (`tollgate worker`), as in production, so that provisioning load never shares
- * an event loop with the receivers. Sends are paced evenly over 45 s (STORM_WINDOW_MS), the seed's "500 requests
+ * an event loop with the receivers. Sends are paced evenly over 55 s (STORM_WINDOW_MS), the seed's "500 requests
  * within 60 seconds"; the benchmark (bench/lifecycle-storm.ts) measures harder bursts and 5,000 orgs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,7 +17,7 @@ import { CRM, deliveriesFor, emit, emulatorState, openPool } from './lifecycle-s
 
 const ORGS = 500;
 const EMIT_CONCURRENCY = 20;
-const SEND_WINDOW_MS = Number(process.env.STORM_WINDOW_MS ?? 45_000);
+const SEND_WINDOW_MS = Number(process.env.STORM_WINDOW_MS ?? 55_000);
 
 let stack: TestStack;
 let pool: Pool;
@@ -31,6 +31,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // The `tollgate worker` child created this stack's schedules at start-up; they must not outlive the test.
+  for (const name of ['heartbeat', 'reconciliation']) {
+    await stack?.client.schedule.getHandle(`${stack.taskQueue}:${name}`).delete().catch(() => undefined);
+  }
   if (worker && worker.exitCode === null) {
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker?.once('exit', resolve));

@@ -19,6 +19,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // The `tollgate worker` child created this stack's schedules at start-up; they must not outlive the test.
+  for (const name of ['heartbeat', 'reconciliation']) {
+    await stack?.client.schedule.getHandle(`${stack.taskQueue}:${name}`).delete().catch(() => undefined);
+  }
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await pool?.end();
   await stack?.close();

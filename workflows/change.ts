@@ -184,6 +184,8 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       const late = approvalRefusal(change.approvalContext(), request);
       if (late) throw refuse(late.code, late.message);
       change.status.approvals.push({ approver: request.approver, payloadHash: request.payloadHash, approvedAt: new Date().toISOString() });
+      // The approval that meets the policy answers CI with `approved`, not the state it found.
+      if (change.approved()) change.enter('approved');
       return change.status;
     },
     {
@@ -274,10 +276,10 @@ async function runChange(change: ChangeRecord): Promise<void> {
       change.enter('expired', `not approved within ${Math.round(change.policy.approvalTtlMs / 1000)} s`);
       return;
     }
-    if (change.currentState() !== 'awaiting_approval') return; // rejected or withdrawn by the reject update
+    if (!change.approved() || change.currentState() !== 'approved') return; // rejected or withdrawn by the reject update
   }
 
-  change.enter('approved');
+  if (change.currentState() !== 'approved') change.enter('approved');
   await deployUnderLock(change);
   if (change.currentState() === 'deployed' && change.status.deploy?.writtenVersion !== undefined) {
     // The webhook (or the heartbeat's poll) audits the written version and tells us (SPEC: every change audited).
