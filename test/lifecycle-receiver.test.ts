@@ -131,13 +131,22 @@ describe('trap: idempotency keyed on integrationId only', () => {
   it('install, then configuration_updated, then another update, then disable and enable: none dropped', async () => {
     const orgId = uniqueId('org-updates');
     const tenantId = `tenant_${orgId}`;
-    await emit(stack, orgId, { event: 'installed', tenantId, configuration: CRM });
-    await emit(stack, orgId, { event: 'configuration_updated', configuration: { ...CRM, syncInterval: 'PT1M' } });
-    await emit(stack, orgId, {
+    // One after another, as an admin would make them: each is applied before the next is sent, so the test is
+    // about identity (none of them mistaken for a duplicate), not about delivery order under load.
+    const inTurn = async (count: number, body: Parameters<typeof emit>[2]) => {
+      await emit(stack, orgId, body);
+      await eventually(`event ${count} (${body.event}) applied`, async () => {
+        const view = await installation(stack, orgId);
+        return view && view.pendingEvents === 0 && view.lastEvents.length >= count && view.state !== 'provisioning';
+      });
+    };
+    await inTurn(1, { event: 'installed', tenantId, configuration: CRM });
+    await inTurn(2, { event: 'configuration_updated', configuration: { ...CRM, syncInterval: 'PT1M' } });
+    await inTurn(3, {
       event: 'configuration_updated',
       configuration: { ...CRM, syncInterval: 'PT1M', crmEndpoint: 'https://acme-2.salesforce.com' },
     });
-    await emit(stack, orgId, { event: 'disabled' });
+    await inTurn(4, { event: 'disabled' });
     const disabled = await settledIn(stack, orgId, 'disabled');
     expect(disabled.lastEvents.map((e) => [e.event, e.outcome])).toEqual([
       ['installed', 'applied'],

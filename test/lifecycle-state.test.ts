@@ -143,6 +143,12 @@ describe('installation state rules', () => {
     state.receive(event('installed', 1));
     const decision = state.decide(state.nextEvent()!);
     expect(decision).toMatchObject({ kind: 'provision', enabled: false });
+
+    // A configuration update that overtook its install (a retried install delivery) is not lost either.
+    const overtaken = new InstallationState(ORG, INTEGRATION);
+    expect(play(overtaken, event('configuration_updated', 2, { configuration: { crmEndpoint: 'https://newer' } }))).toEqual(['recorded']);
+    overtaken.receive(event('installed', 1));
+    expect(overtaken.decide(overtaken.nextEvent()!)).toMatchObject({ kind: 'provision', configuration: { crmEndpoint: 'https://newer' } });
   });
 
   it('remembers a bounded number of identities, oldest forgotten first, and carries them through a snapshot', () => {
