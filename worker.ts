@@ -57,7 +57,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     activities: setup.activities,
     ...(setup.identity ? { identity: setup.identity } : {}),
     // Long-lived entity workflows (installations, targets) are many; keep their caches bounded.
-    maxCachedWorkflows: 1000,
+    maxCachedWorkflows: setup.config.worker.maxCachedWorkflows,
   };
   const workflows: Partial<WorkerOptions> = setup.workflowBundle
     ? { workflowBundle: setup.workflowBundle }
@@ -67,8 +67,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       ...common,
       ...workflows,
       taskQueue,
-      maxConcurrentActivityTaskExecutions: 200,
-      maxConcurrentWorkflowTaskExecutions: 100,
+      maxConcurrentActivityTaskExecutions: setup.config.worker.maxConcurrentActivities,
+      maxConcurrentWorkflowTaskExecutions: setup.config.worker.maxConcurrentWorkflowTasks,
     } as WorkerOptions),
     Worker.create({
       ...common,

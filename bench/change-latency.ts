@@ -23,7 +23,7 @@ import { wireSandbox } from '../platform/sandbox';
 import { startTestStack, type TestStack } from '../test/harness/stack';
 import { submitChange } from '../workflows/change-gate-client';
 import { approveUpdate, statusQuery, type ChangeStatus, type TargetRef } from '../workflows/change-messages';
-import { freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './lifecycle-support';
+import { freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './support';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 30);
 const CONCURRENT = 20;

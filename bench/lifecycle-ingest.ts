@@ -12,7 +12,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { LifecyclePayloadSchema, toInstallationEvent } from '../receivers/lifecycle-event';
 import { signalInstallation } from '../receivers/lifecycle-signal';
 import { startTestStack, type TestStack } from '../test/harness/stack';
-import { forEachLimited, freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './lifecycle-support';
+import { forEachLimited, freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './support';
 
 const EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 32);

@@ -10,11 +10,11 @@ import globalSetup from '../test/global-setup';
 import globalTeardown from '../test/global-teardown';
 
 const here = __dirname;
-const NOT_BENCHMARKS = new Set(['run.ts']);
+const NOT_BENCHMARKS = new Set(['run.ts', 'support.ts']);
 
 function benchmarks(): string[] {
   return readdirSync(here)
-    .filter((file) => file.endsWith('.ts') && !NOT_BENCHMARKS.has(file) && !file.endsWith('-support.ts'))
+    .filter((file) => file.endsWith('.ts') && !NOT_BENCHMARKS.has(file))
     .map((file) => file.replace(/\.ts$/, ''))
     .sort();
 }

@@ -111,6 +111,9 @@ const EnvSchema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   WORKER_METRICS_PORT: port.default(9464),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(200),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(100),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
 
   GENESYS_API_BASE: url.optional(),
   GENESYS_LOGIN_BASE: url.optional(),
@@ -122,7 +125,9 @@ const EnvSchema = z.object({
   RECEIVER_HOST: z.string().min(1).default('127.0.0.1'),
   RECEIVER_PORT: port.default(3000),
   RECEIVER_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
-  RECEIVER_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(512),
+  // Sized to what one receiver can hand to Temporal well inside the sender's 3 s timeout: beyond it a flood gets
+  // a fast 429 + Retry-After instead of timing out (seed 003, Edge Case 1). See docs/receivers.md.
+  RECEIVER_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
   RECEIVER_ACK_TIMEOUT: duration.default(2500),
   CONFIG_AUDIT_WEBHOOK_SECRETS: list.optional(),
   CONFIG_AUDIT_SIGNATURE_HEADER: z.string().default('X-Genesys-Signature'),
@@ -249,7 +254,7 @@ export interface Config {
     integrationId?: string;
     reconcileEveryMs: number;
   };
-  worker: { metricsPort: number };
+  worker: { metricsPort: number; maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   emulator: { port: number };
 }
 
@@ -347,7 +352,12 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       integrationId: e.TOLLGATE_INTEGRATION_ID ?? e.TOLLGATE_SANDBOX_INTEGRATION_ID,
       reconcileEveryMs: e.TOLLGATE_RECONCILE_EVERY,
     },
-    worker: { metricsPort: e.WORKER_METRICS_PORT },
+    worker: {
+      metricsPort: e.WORKER_METRICS_PORT,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    },
     emulator: { port: e.EMULATOR_PORT },
   };
 }
