@@ -4,6 +4,7 @@
  */
 import { request } from 'undici';
 import type { Logger } from '../platform/logger';
+import { activityLogger } from './activity-logger';
 
 export interface Alert {
   kind: string;
@@ -18,7 +19,7 @@ export interface AlertSender {
 export function createAlertSender(options: { webhookUrl?: string; logger: Logger; timeoutMs?: number }): AlertSender {
   return {
     async send(alert) {
-      options.logger.warn({ alert }, `ALERT ${alert.kind}: ${alert.summary}`);
+      activityLogger(options.logger).warn({ alert }, `ALERT ${alert.kind}: ${alert.summary}`);
       if (!options.webhookUrl) return;
       const response = await request(options.webhookUrl, {
         method: 'POST',

@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { approvalMessage } from '../workflows/change-policy';
 import type { ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 
 export function signApproval(key: string, changeId: string, payloadHash: string, approver: string): string {
   return createHmac('sha256', key).update(approvalMessage(changeId, payloadHash, approver), 'utf8').digest('hex');
@@ -36,7 +37,7 @@ export function createApprovalSignatureActivities(deps: Pick<ActivityDeps, 'conf
     async verifyApprovalSignature(check: SignatureCheck): Promise<SignatureVerdict> {
       const key = deps.config.changeGate.approvalKey;
       if (!key) {
-        deps.logger.error({ changeId: check.changeId }, 'TOLLGATE_APPROVAL_KEY is not set on the worker: refusing every approval');
+        activityLogger(deps.logger).error({ changeId: check.changeId }, 'TOLLGATE_APPROVAL_KEY is not set on the worker: refusing every approval');
         return 'no_approval_key';
       }
       return approvalSignatureValid(key, check.changeId, check.payloadHash, check.approver, check.signature) ? 'valid' : 'bad_signature';

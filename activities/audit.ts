@@ -9,6 +9,7 @@ import type { AuditInput, HeartbeatResult } from '../workflows/change-messages';
 import type { Alert } from './alerts';
 import { withinBusinessHours } from './business-hours';
 import type { ActivityDeps } from './deps';
+import { activityLogger } from './activity-logger';
 
 /** The poll starts this long before the last delivered webhook: a change made just before it may have been
  * delivered late or not at all (the receiver's replay window is ±5 min). */
@@ -46,7 +47,7 @@ export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logge
         if (!last || execution.startTime > last) last = execution.startTime;
       }
       const since = last ? new Date(last.getTime() - POLL_OVERLAP_MS) : new Date(now - heartbeat.lookbackMs);
-      deps.logger.warn(
+      activityLogger(deps.logger).warn(
         { lastWebhookAuditAt: last?.toISOString(), quietMs: heartbeat.quietMs, since: since.toISOString() },
         'no config-audit webhook for a while during business hours: polling Genesys Cloud for changes',
       );
@@ -78,7 +79,7 @@ export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logge
         else alreadyAudited += 1;
         heartbeat();
       }
-      if (auditsStarted > 0) deps.logger.warn({ auditsStarted, alreadyAudited }, 'heartbeat poll found changes the webhooks had not delivered');
+      if (auditsStarted > 0) activityLogger(deps.logger).warn({ auditsStarted, alreadyAudited }, 'heartbeat poll found changes the webhooks had not delivered');
       return { changesFound: changes.length, auditsStarted, alreadyAudited };
     },
   };

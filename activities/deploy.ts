@@ -10,6 +10,7 @@ import { fieldsEqual } from '../workflows/config-merge';
 import type { ObjectSnapshot, TargetRef, WriteOutcome, WriteRequest } from '../workflows/change-messages';
 import type { ActivityDeps } from './deps';
 import { readSnapshot, toSnapshot, whileHeartbeating } from './genesys-calls';
+import { activityLogger } from './activity-logger';
 
 /** The version a write sends: the seed's `current + 1`, or Genesys Cloud's own rule (send the current version). */
 export function versionToSend(rule: WriteRequest['versionRule'], baseVersion: number): number {
@@ -52,7 +53,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
               throw toActivityFailure(readError);
             });
             if (isOurWrite(now, request, ourClientId)) {
-              deps.logger.info({ target, version: now.version }, 'write retried after a lost answer: the earlier attempt had landed');
+              activityLogger(deps.logger).info({ target, version: now.version }, 'write retried after a lost answer: the earlier attempt had landed');
               return { outcome: 'written', object: now, genesysCalls: 2, recognisedEarlierAttempt: true };
             }
             return { outcome: 'conflict', currentVersion: now.version, genesysCalls: 2 };
@@ -60,7 +61,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
           return { outcome: 'conflict', currentVersion: error.currentVersion, genesysCalls: 1 };
         }
         if (error instanceof GenesysError && error.outcomeUnknown) {
-          deps.logger.warn({ target, err: error.message }, 'write outcome unknown; the workflow settles it by reading');
+          activityLogger(deps.logger).warn({ target, err: error.message }, 'write outcome unknown; the workflow settles it by reading');
           return { outcome: 'unknown', error: error.message, genesysCalls: 1 };
         }
         throw toActivityFailure(error);

@@ -14,6 +14,7 @@ import { toActivityFailure } from '../genesys/errors';
 import { signalInstallation } from '../receivers/lifecycle-signal';
 import type { ReconciliationRepair } from '../workflows/installation-messages';
 import type { Alert } from './alerts';
+import { activityLogger } from './activity-logger';
 import type { ActivityDeps } from './deps';
 import { AuditArchive } from './provisioning/audit-archive';
 import { CrmConnections } from './provisioning/crm-connection';
@@ -49,16 +50,7 @@ export function createLifecycleActivities(deps: ActivityDeps) {
   };
   const schemas = new TenantSchemas(getPool);
 
-  const log = (message: string, fields: Record<string, unknown>) => {
-    let info: Record<string, unknown> = {};
-    try {
-      const { workflowExecution, activityType } = Context.current().info;
-      info = { workflowId: workflowExecution?.workflowId, runId: workflowExecution?.runId, activityType };
-    } catch {
-      // called outside an activity (tests)
-    }
-    logger.info({ ...info, ...fields }, message);
-  };
+  const log = (message: string, fields: Record<string, unknown>) => activityLogger(logger).info(fields, message);
 
   return {
     // --- install saga -------------------------------------------------------------------------------------
