@@ -1,0 +1,38 @@
+/** Secrets never reach the logs: the logger redacts them by key at any depth a config or request object has. */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createLogger, REDACTED_KEYS } from '../platform/logger';
+import { loadConfig } from '../platform/config';
+
+function capture(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('logging', () => {
+  it('redacts every secret of a whole configuration object and of request headers', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger({ level: 'info', destination: stream });
+    const config = loadConfig({
+      GENESYS_CLIENT_SECRET: 'genesys-secret-value',
+      TOLLGATE_APPROVAL_KEY: 'approval-key-value-0123',
+      CRM_CLIENT_SECRET: 'crm-secret-value',
+      DATABASE_URL: 'postgres://u:db-password-value@h/db',
+    });
+    logger.info({ config: { genesys: config.genesys, changeGate: config.changeGate, lifecycle: config.lifecycle } }, 'configuration');
+    logger.info({ headers: { authorization: 'Bearer token-value' }, body: { clientSecret: 'crm-secret-value' } }, 'request');
+    const output = lines.join('');
+    for (const secret of ['genesys-secret-value', 'approval-key-value-0123', 'crm-secret-value', 'db-password-value', 'token-value']) {
+      expect(output).not.toContain(secret);
+    }
+    expect(output).toContain('[redacted]');
+    expect(REDACTED_KEYS).toEqual(expect.arrayContaining(['clientSecret', 'approvalKey', 'authorization']));
+    expect(pino.levels.values.info).toBe(30);
+  });
+});
