@@ -107,13 +107,7 @@ export function registerChangeCommands(program: Command, context: CliContext): v
         const count = `${status.approvals.length}/${status.requiredApprovals ?? '?'}`;
         context.print(!!options.json, { ok: true, ...status }, `approved by ${options.approver} (${count}); change ${id} is ${status.state}`);
       } catch (error) {
-        const refusal = refusalOf(error);
-        if (refusal) return refused(context, options, await statusOf(handle, id), refusal.code, refusal.message);
-        if (error instanceof WorkflowNotFoundError) {
-          const after = await statusOf(handle, id);
-          return refused(context, options, after, 'not_awaiting_approval', `change ${id} is ${after.state}, not awaiting approval`);
-        }
-        throw error;
+        return refusedOrRethrow(context, options, handle, id, error);
       }
     });
 
@@ -129,13 +123,7 @@ export function registerChangeCommands(program: Command, context: CliContext): v
         const status = await handle.executeUpdate(rejectUpdate, { args: [{ approver: options.approver, reason: options.reason }] });
         context.print(!!options.json, { ok: true, ...status }, `change ${id} is ${status.state}: ${status.stateReason ?? ''}`);
       } catch (error) {
-        const refusal = refusalOf(error);
-        if (refusal) return refused(context, options, await statusOf(handle, id), refusal.code, refusal.message);
-        if (error instanceof WorkflowNotFoundError) {
-          const after = await statusOf(handle, id);
-          return refused(context, options, after, 'not_awaiting_approval', `change ${id} is ${after.state}, not awaiting approval`);
-        }
-        throw error;
+        return refusedOrRethrow(context, options, handle, id, error);
       }
     });
 
@@ -285,8 +273,26 @@ async function statusOf(handle: ChangeHandle, id: string): Promise<ChangeStatus>
 }
 
 function refused(context: CliContext, options: JsonOption, status: ChangeStatus, code: string, message: string): never {
-  context.print(!!options.json, { ok: false, code, message, state: status.state, changeId: status.changeId }, `refused (${code}): ${message}`);
-  throw new CliError(`refused (${code}): ${message}`, EXIT.failed, { code });
+  // JSON consumers get the refusal on stdout; people get it once, on stderr, from the CliError.
+  if (options.json) context.print(true, { ok: false, code, message, state: status.state, changeId: status.changeId }, '');
+  throw new CliError(`refused (${code}): ${message.replace(`${code}: `, '')}`, EXIT.failed, { code });
+}
+
+/** An approve/reject update that the workflow refused (or that found the change closed) becomes a refusal. */
+async function refusedOrRethrow(
+  context: CliContext,
+  options: JsonOption,
+  handle: Awaited<ReturnType<typeof changeHandle>>,
+  id: string,
+  error: unknown,
+): Promise<never> {
+  const refusal = refusalOf(error);
+  if (refusal) return refused(context, options, await statusOf(handle, id), refusal.code, refusal.message);
+  if (error instanceof WorkflowNotFoundError) {
+    const after = await statusOf(handle, id);
+    return refused(context, options, after, 'not_awaiting_approval', `change ${id} is ${after.state}, not awaiting approval`);
+  }
+  throw error;
 }
 
 function describeChange(status: ChangeStatus, withPlan: boolean): string {
