@@ -51,6 +51,28 @@ export function isTemporalUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The Temporal calls the receivers have in flight. A call answered 503 at the ack deadline can still be retrying
+ * inside the SDK; closing the connection under it makes the SDK's retry timer throw. close() waits for these first.
+ */
+export class TemporalCalls {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  track<T>(call: Promise<T>): Promise<T> {
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
+    return call;
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+}
+
 export interface AcknowledgeOptions {
   /** Retry-After of a 503, in seconds (default 5). */
   retryAfterSeconds?: number;
@@ -64,7 +86,7 @@ export interface AcknowledgeOptions {
  */
 export async function acknowledge(
   res: Response,
-  deps: Pick<ReceiverDeps, 'config' | 'metrics' | 'logger'> & Partial<Pick<ReceiverDeps, 'temporal'>>,
+  deps: Pick<ReceiverDeps, 'config' | 'metrics' | 'logger'> & Partial<Pick<ReceiverDeps, 'temporal' | 'calls'>>,
   work: () => Promise<unknown>,
   ok: { status: number; body: object },
   options: AcknowledgeOptions = {},
@@ -84,7 +106,8 @@ export async function acknowledge(
   const deadlinePassed = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new AckDeadlineExceededError(timeoutMs)), timeoutMs);
   });
-  const durable = deps.temporal ? deps.temporal.connection.withDeadline(deadline, work) : work();
+  const call = deps.temporal ? deps.temporal.connection.withDeadline(deadline, work) : work();
+  const durable = deps.calls ? deps.calls.track(call) : call;
   // The loser of the race must not become an unhandled rejection.
   durable.catch(() => undefined);
   deadlinePassed.catch(() => undefined);

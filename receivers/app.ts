@@ -85,10 +85,11 @@ function floodGuard(deps: ReceiverDeps): RequestHandler {
 
 async function temporalAnswers(deps: ReceiverDeps): Promise<boolean> {
   const { connection } = deps.temporal;
+  const track = <T>(call: Promise<T>) => (deps.calls ? deps.calls.track(call) : call);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      connection.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({})),
+      track(connection.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}))),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('readiness deadline passed')), READINESS_TIMEOUT_MS + 100);
       }),

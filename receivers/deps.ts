@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
+import type { TemporalCalls } from './ack';
 import type { ReceiverMetrics } from './metrics';
 
 export interface ReceiverDeps {
@@ -11,4 +12,6 @@ export interface ReceiverDeps {
   metrics: ReceiverMetrics;
   /** The task queue workflows started by the receivers run on. */
   taskQueue: string;
+  /** In-flight Temporal calls, awaited before the connection closes (see TemporalCalls). */
+  calls?: TemporalCalls;
 }

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { connectClient } from '../client';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
+import { TemporalCalls } from './ack';
 import { createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
 
@@ -31,7 +32,8 @@ export async function startReceivers(options: {
   const ownsClient = options.temporal === undefined;
   const temporal = options.temporal ?? (await connectClient(config.temporal));
   const metrics = createReceiverMetrics();
-  const app = createReceiverApp({ config, temporal, logger, metrics, taskQueue: options.taskQueue ?? config.temporal.taskQueue });
+  const calls = new TemporalCalls();
+  const app = createReceiverApp({ config, temporal, logger, metrics, calls, taskQueue: options.taskQueue ?? config.temporal.taskQueue });
 
   let server: Server;
   try {
@@ -63,6 +65,8 @@ export async function startReceivers(options: {
       const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      // A call answered 503 at the ack deadline may still be retrying inside the SDK: let it end first.
+      await calls.settled();
       if (ownsClient) await temporal.connection.close();
       logger.info('receivers stopped');
     })();
