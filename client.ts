@@ -6,8 +6,6 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import type { TemporalConfig } from './platform/config';
 
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
-
 /** The address to reach: the configured one, else the dev server's port on loopback. */
 export function temporalAddress(config: TemporalConfig): string {
   return config.address ?? `127.0.0.1:${config.devServerPort}`;

@@ -4,6 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { toActivityFailure } from '../genesys/errors';
+import { escapeVisibilityValue } from '../platform/search-attributes';
 import { startAudit } from '../workflows/change-gate-client';
 import type { AuditInput, HeartbeatResult } from '../workflows/change-messages';
 import type { Alert } from './alerts';
@@ -36,7 +37,7 @@ export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logge
       const inBusinessHours = withinBusinessHours(new Date(now), heartbeat.businessHours, heartbeat.timezone);
       if (!inBusinessHours) return { checkedAt, inBusinessHours, quiet: false };
 
-      const base = `TollgateKind = 'audit' AND TollgateSource = 'webhook' AND TaskQueue = '${escapeQuery(request.taskQueue)}'`;
+      const base = `TollgateKind = 'audit' AND TollgateSource = 'webhook' AND TaskQueue = '${escapeVisibilityValue(request.taskQueue)}'`;
       const recent = await deps.temporal.workflow.count(`${base} AND StartTime > '${new Date(now - heartbeat.quietMs).toISOString()}'`);
       if (recent.count > 0) return { checkedAt, inBusinessHours, quiet: false };
 
@@ -83,10 +84,6 @@ export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logge
       return { changesFound: changes.length, auditsStarted, alreadyAudited };
     },
   };
-}
-
-function escapeQuery(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 }
 
 function heartbeat(): void {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import { escapeVisibilityValue, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
 import type { auditWorkflow } from '../workflows/audit';
 import type { AuditResult } from '../workflows/change-messages';
 import { CliError, EXIT, type CliContext } from './context';
@@ -35,9 +35,9 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .action(async (options: { drift?: boolean; target?: string; limit: string; json?: boolean }) => {
       const limit = z.coerce.number().int().positive().max(10_000).safeParse(options.limit);
       if (!limit.success) throw new CliError('--limit must be a positive integer', EXIT.usage);
-      const clauses = [`TollgateKind = 'audit'`, `TaskQueue = '${quote(context.config().temporal.taskQueue)}'`];
+      const clauses = [`TollgateKind = 'audit'`, `TaskQueue = '${escapeVisibilityValue(context.config().temporal.taskQueue)}'`];
       if (options.drift) clauses.push(`TollgateState = 'drift'`);
-      if (options.target) clauses.push(`TollgateTarget = '${quote(options.target)}'`);
+      if (options.target) clauses.push(`TollgateTarget = '${escapeVisibilityValue(options.target)}'`);
       const client = await context.client();
       const rows: AuditRow[] = [];
       for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
@@ -78,8 +78,4 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
 
 function pick(result: AuditResult): Partial<AuditRow> {
   return { verdict: result.verdict, changeId: result.changeId, revertChangeId: result.revertChangeId };
-}
-
-function quote(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 }

@@ -20,7 +20,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { signApproval } from '../activities/approval-signature';
 import { parseDuration } from '../platform/config';
-import { TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import { escapeVisibilityValue, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
 import { restoringPatch } from '../workflows/config-merge';
 import type { changeWorkflow } from '../workflows/change';
 import { ChangeIdConflictError, refusalOf, submitChange } from '../workflows/change-gate-client';
@@ -149,9 +149,9 @@ export function registerChangeCommands(program: Command, context: CliContext): v
         throw new CliError(`--state must be one of ${CHANGE_STATES.join(', ')}`, EXIT.usage);
       }
       const limit = parseOr(z.coerce.number().int().positive().max(10_000), options.limit, '--limit');
-      const clauses = [`TollgateKind = 'change'`, `TaskQueue = '${quote(context.config().temporal.taskQueue)}'`];
-      if (options.state) clauses.push(`TollgateState = '${quote(options.state)}'`);
-      if (options.target) clauses.push(`TollgateTarget = '${quote(options.target)}'`);
+      const clauses = [`TollgateKind = 'change'`, `TaskQueue = '${escapeVisibilityValue(context.config().temporal.taskQueue)}'`];
+      if (options.state) clauses.push(`TollgateState = '${escapeVisibilityValue(options.state)}'`);
+      if (options.target) clauses.push(`TollgateTarget = '${escapeVisibilityValue(options.target)}'`);
       const client = await context.client();
       const rows: { changeId: string; workflowId: string; state?: string; target?: string; requester?: string; startTime: string; status: string }[] = [];
       for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
@@ -345,8 +345,3 @@ function parseOr<S extends z.ZodType>(schema: S, value: unknown, what: string): 
   if (!parsed.success) throw new CliError(`${what}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`, EXIT.usage);
   return parsed.data;
 }
-
-function quote(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-}
-

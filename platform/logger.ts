@@ -22,6 +22,8 @@ export const REDACTED_KEYS = [
   'crmClientSecret',
   'databaseUrl',
   'signature',
+  // The mTLS client key of the Temporal connection (config.temporal.tls.key): `key` alone is too common a name.
+  'tls.key',
 ];
 
 export function createLogger(options: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {

@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
 
-export function projectHome(env: NodeJS.ProcessEnv = process.env): string {
+export function projectHome(env: { TOLLGATE_HOME?: string }): string {
   const configured = env.TOLLGATE_HOME;
   if (!configured) return join(PROJECT_ROOT, '.tollgate');
   return isAbsolute(configured) ? configured : resolve(configured);

@@ -52,7 +52,8 @@ export class TemporalBinaryNotFoundError extends Error {
 }
 
 export interface LocateOptions {
-  env?: NodeJS.ProcessEnv;
+  /** The environment to look in (explicit path variable, PATH, TOLLGATE_HOME): the caller's, passed in. */
+  env: NodeJS.ProcessEnv;
   home?: string;
   /** Install a project copy when nothing is found (default true). */
   install?: boolean;
@@ -140,8 +141,8 @@ async function installWithPip(kind: Kind, target: string, home: string): Promise
   await fs.rename(temp, target);
 }
 
-async function locate(kind: Kind, options: LocateOptions = {}): Promise<string> {
-  const env = options.env ?? process.env;
+async function locate(kind: Kind, options: LocateOptions): Promise<string> {
+  const { env } = options;
   const home = options.home ?? projectHome(env);
   const spec = PINNED[kind];
   const attempts: string[] = [];
@@ -188,11 +189,11 @@ async function locate(kind: Kind, options: LocateOptions = {}): Promise<string> 
 }
 
 /** The `temporal` CLI: dev server and Web UI. */
-export function ensureTemporalCli(options?: LocateOptions): Promise<string> {
+export function ensureTemporalCli(options: LocateOptions): Promise<string> {
   return locate('cli', options);
 }
 
 /** The time-skipping test server used by `TestWorkflowEnvironment.createTimeSkipping`. */
-export function ensureTestServer(options?: LocateOptions): Promise<string> {
+export function ensureTestServer(options: LocateOptions): Promise<string> {
   return locate('testServer', options);
 }

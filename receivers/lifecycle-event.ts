@@ -76,7 +76,9 @@ function sequenceOf(payload: LifecyclePayload): number | undefined {
   return typeof sequence === 'number' && Number.isFinite(sequence) ? sequence : undefined;
 }
 
-/** What the installation workflow receives: the identified event, without delivery metadata and without secrets. */
+/** What the installation workflow receives: the identified event, without delivery metadata. The installer's
+ * `configuration` goes into the workflow's history as sent (the middleware tenant is configured from it): it must
+ * carry no secret — the CRM client secret is the worker's own setting (CRM_CLIENT_SECRET), never an event field. */
 export function toInstallationEvent(payload: LifecyclePayload, receivedAt: Date, source: EventSource = 'webhook'): InstallationEvent {
   const sequence = sequenceOf(payload);
   return {

@@ -193,7 +193,9 @@ describe('approval policy', () => {
 
 describe('the heartbeat', () => {
   it('does not poll while audit webhooks keep arriving', async () => {
-    // The earlier deploy in this file was audited through the webhook moments ago (quiet period: 30 min).
+    // A UI edit moments ago, audited through the webhook (quiet period: 30 min), so the test needs no earlier one.
+    const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+    await stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'hi' } });
     const result = await eventually('a heartbeat that sees the recent webhook', async () => {
       const run = await stack.client.workflow.execute(heartbeatWorkflow, { taskQueue: stack.taskQueue, workflowId: uniqueId('heartbeat-test') });
       return run.quiet ? undefined : run;

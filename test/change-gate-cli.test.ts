@@ -9,7 +9,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signApproval } from '../activities/approval-signature';
-import { startTestStack, uniqueId, type TestStack } from './harness/stack';
+import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
 import { readObject, seedObject } from './change-gate-support';
 
 const ROOT = join(__dirname, '..');
@@ -178,14 +178,15 @@ it('rollback submits a new change that restores the pre-deploy fields, through t
 it('audit list --drift shows a UI edit', async () => {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
   await stack.emulator.admin('POST', `/objects/ivr/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'hi' } });
-  const list = await (async () => {
-    for (let i = 0; i < 30; i++) {
+  const list = await eventually(
+    'the drift to be listed',
+    async () => {
       const run = await tollgate('audit', 'list', '--drift', '--target', `ivr/${target.id}`, '--json');
-      if (run.json?.length) return run;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    throw new Error('no drift listed');
-  })();
+      return run.json?.length ? run : undefined;
+    },
+    30_000,
+    500,
+  );
   expect(list.code).toBe(0);
   expect(list.json[0]).toMatchObject({ target: `ivr/${target.id}`, version: 2, verdict: 'drift', source: 'webhook' });
 });

@@ -18,7 +18,7 @@ import { changeWorkflow } from '../workflows/change';
 import { approveUpdate, changeWorkflowId, statusQuery } from '../workflows/change-messages';
 import { genesysTaskQueue } from '../workflows/task-queues';
 import { signApproval } from '../activities/approval-signature';
-import { uniqueId, workflowBundle } from './harness/stack';
+import { eventually, uniqueId, workflowBundle } from './harness/stack';
 
 let env: TestWorkflowEnvironment;
 let emulator: RunningEmulator;
@@ -28,7 +28,7 @@ const secrets = generateSandboxSecrets();
 const taskQueue = uniqueId('expiry');
 
 beforeAll(async () => {
-  const path = process.env.TOLLGATE_TEMPORAL_TEST_SERVER_BIN ?? (await ensureTestServer());
+  const path = process.env.TOLLGATE_TEMPORAL_TEST_SERVER_BIN ?? (await ensureTestServer({ env: process.env }));
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
   // The test server knows no custom search attributes until told (the dev server gets them as start flags).
   await env.connection.operatorService.addSearchAttributes({
@@ -80,11 +80,10 @@ it('expires a change that is not approved within 7 days, even with one approval'
     args: [{ changeId, target, desired: { greeting: 'welcome' }, requester: 'alice' }],
   });
   // Wait (on the real clock, the server is not skipping while we poll) for the plan, then approve once.
-  let status = await handle.query(statusQuery);
-  for (let i = 0; status.state === 'planning' && i < 100; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    status = await handle.query(statusQuery);
-  }
+  const status = await eventually('the plan', async () => {
+    const current = await handle.query(statusQuery);
+    return current.state === 'planning' ? undefined : current;
+  });
   expect(status.state).toBe('awaiting_approval');
   const payloadHash = status.plan!.payloadHash;
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', payloadHash, signature: signApproval(secrets.approvalKey, changeId, payloadHash, 'bob') }] });

@@ -137,6 +137,10 @@ describe('Genesys Cloud emulator: fault injection and reset', () => {
   it('close() stops pending retries so the process can exit', async () => {
     const receiver = await startWebhookReceiver();
     const other = await startEmulator({ port: 0, settings: { auditRetry: { maxRetries: 3, initialDelayMs: 60_000, backoffMultiplier: 2 } } });
+    // A timer left behind would keep the process alive for a minute; jest only warns about that, so the test
+    // watches the retry's timer itself.
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
+    const clearTimeoutSpy = jest.spyOn(global, 'clearTimeout');
     try {
       const otherClient = emulatorClient(other.url);
       await otherClient.api('POST', '/api/v2/webhooks/webhooks', {
@@ -149,10 +153,18 @@ describe('Genesys Cloud emulator: fault injection and reset', () => {
       receiver.answerNext({ status: 500 });
       await otherClient.admin('POST', '/objects/ivr/x/ui-edit', { fields: { a: 1 } });
       await waitFor(() => receiver.received.length === 1);
+      const retryTimer = await waitFor(
+        () => setTimeoutSpy.mock.results.find((_, index) => setTimeoutSpy.mock.calls[index][1] === 60_000)?.value as unknown,
+        { what: 'the 60-second retry to be scheduled' },
+      );
+
+      await other.close();
+      expect(clearTimeoutSpy.mock.calls.some(([timer]) => timer === retryTimer)).toBe(true);
     } finally {
+      setTimeoutSpy.mockRestore();
+      clearTimeoutSpy.mockRestore();
       await other.close();
       await receiver.close();
     }
-    // If close() left the 60-second retry timer behind, jest would report an open handle and hang at exit.
   });
 });

@@ -13,11 +13,11 @@ import { ensureTemporalCli, ensureTestServer } from '../platform/temporal-binary
 
 export default async function globalSetup(): Promise<void> {
   const progress = (message: string) => process.stderr.write(`[test setup] ${message}\n`);
-  const binary = await ensureTemporalCli({ onProgress: progress });
+  const binary = await ensureTemporalCli({ env: process.env, onProgress: progress });
   // Child processes the tests spawn (`tollgate dev`, the CLI) use the same binary rather than installing their own.
   process.env.TOLLGATE_TEMPORAL_BIN = binary;
   // Installed now so that time-skipping tests running in parallel never race to install it.
-  process.env.TOLLGATE_TEMPORAL_TEST_SERVER_BIN = await ensureTestServer({ onProgress: progress });
+  process.env.TOLLGATE_TEMPORAL_TEST_SERVER_BIN = await ensureTestServer({ env: process.env, onProgress: progress });
   const server = await startDevServer({ binary, port: await freePort(), headless: true });
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-pg-'));
   // Jest runs no teardown when setup fails: stop what already started, or it outlives the run.

@@ -266,6 +266,10 @@ describe('receiver when Temporal is unreachable or the receiver is saturated', (
     // The seed's retry policy: five retries, exponential backoff from one second.
     await pointWebhookAt(receivers.url, { maxRetries: 5, initialDelayMs: 1000, backoffMultiplier: 2 });
     proxy.down();
+    // What the sender is told (the emulator records only the status): 503 and when to come back.
+    const told = await postSigned(stack, lifecyclePayload(stack, uniqueId('org-outage-direct'), 'installed', { sequence: 1 }), { url: receivers.url });
+    expect(told.status).toBe(503);
+    expect(told.headers.get('retry-after')).toBe('5');
     const orgId = uniqueId('org-outage');
     await emit(stack, orgId, { event: 'installed', configuration: CRM });
     await eventually('the first attempt to be refused', async () => {

@@ -1,7 +1,12 @@
-/** Shared steps of the lifecycle tests: emit events from the emulator, read installations, sign our own webhooks. */
+/** Shared steps of the lifecycle tests: emit events from the emulator, read installations, sign our own webhooks,
+ * run `tollgate worker` as a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { schemaNameForTenant } from '../activities/provisioning/database-schema';
+import { heartbeatScheduleId } from '../schedules/heartbeat';
+import { reconciliationScheduleId } from '../schedules/reconciliation';
 import { installationStateQuery, installationWorkflowId, type InstallationStateName, type InstallationView } from '../workflows/installation-messages';
 import { eventually, type TestStack } from './harness/stack';
 
@@ -138,6 +143,35 @@ export function lifecyclePayload(
 
 export function openPool(stack: TestStack): Pool {
   return new Pool({ connectionString: stack.databaseUrl, max: 2 });
+}
+
+/**
+ * `tollgate worker` in its own process against this stack, as in production (started with `worker: false`, the
+ * stack runs none of its own). Resolves once the worker logs that it runs; rejects if it exits before.
+ */
+export function startWorkerProcess(stack: TestStack): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'tollgate.js'), 'worker'], {
+    env: { ...process.env, ...stack.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The pipes are read for the whole life of the child (a full pipe would block its logging); only the tail is kept.
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-10_000);
+      if (output.includes('worker running')) resolve(child);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code, signal) => reject(new Error(`worker exited (${signal ?? code}) before it ran: ${output.slice(-2000)}`)));
+  });
+}
+
+/** A `tollgate worker` child creates the stack's schedules at start-up: they must not outlive the test. */
+export async function deleteWorkerSchedules(stack: TestStack): Promise<void> {
+  for (const scheduleId of [heartbeatScheduleId(stack.taskQueue), reconciliationScheduleId(stack.taskQueue)]) {
+    await stack.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+  }
 }
 
 export const CRM = { crmEndpoint: 'https://acme.salesforce.com', syncInterval: 'PT5M', featureFlags: ['voice_routing'] };

@@ -2,12 +2,22 @@
  * A worker killed (SIGKILL) in the middle of the install saga: another worker picks the workflow up, the step
  * that was in flight is retried idempotently, and the installation is provisioned exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Pool } from 'pg';
 import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
 import { installationWorkflowId } from '../workflows/installation-messages';
-import { CRM, deliveriesFor, emit, emulatorState, openPool, schemaExists, settledIn, tenantOf } from './lifecycle-support';
+import {
+  CRM,
+  deleteWorkerSchedules,
+  deliveriesFor,
+  emit,
+  emulatorState,
+  openPool,
+  schemaExists,
+  settledIn,
+  startWorkerProcess,
+  tenantOf,
+} from './lifecycle-support';
 
 let stack: TestStack;
 let pool: Pool;
@@ -19,31 +29,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // The `tollgate worker` child created this stack's schedules at start-up; they must not outlive the test.
-  for (const name of ['heartbeat', 'reconciliation']) {
-    await stack?.client.schedule.getHandle(`${stack.taskQueue}:${name}`).delete().catch(() => undefined);
-  }
+  if (stack) await deleteWorkerSchedules(stack);
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await pool?.end();
   await stack?.close();
 });
-
-function startWorkerProcess(): Promise<ChildProcess> {
-  const worker = spawn(process.execPath, [join(__dirname, '..', 'bin', 'tollgate.js'), 'worker'], {
-    env: { ...process.env, ...stack.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker running')) resolve(worker);
-    };
-    worker.stdout?.on('data', onData);
-    worker.stderr?.on('data', onData);
-    worker.once('exit', (code) => reject(new Error(`worker exited with ${code} before it ran: ${output.slice(-2000)}`)));
-  });
-}
 
 let waitingOrg: string | undefined;
 
@@ -62,7 +52,7 @@ it('acknowledges on the first attempt while no worker runs at all: the event wai
 });
 
 it('a worker killed mid-saga: the saga finishes exactly once on another worker', async () => {
-  child = await startWorkerProcess();
+  child = await startWorkerProcess(stack);
   // The event that arrived while no worker ran is provisioned now.
   if (waitingOrg) await settledIn(stack, waitingOrg, 'active');
   // The CRM step (the saga's last) is slow, so the kill lands while it is in flight, after tenant and schema.

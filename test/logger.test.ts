@@ -24,11 +24,28 @@ describe('logging', () => {
       TOLLGATE_APPROVAL_KEY: 'approval-key-value-0123',
       CRM_CLIENT_SECRET: 'crm-secret-value',
       DATABASE_URL: 'postgres://u:db-password-value@h/db',
+      TEMPORAL_API_KEY: 'temporal-api-key-value',
+      TEMPORAL_TLS_CERT: '-----BEGIN CERTIFICATE----- tls-cert-is-public',
+      TEMPORAL_TLS_KEY: '-----BEGIN PRIVATE KEY----- tls-key-value',
+      CONFIG_AUDIT_WEBHOOK_SECRETS: 'audit-secret-old,audit-secret-new',
+      LIFECYCLE_WEBHOOK_SECRETS: 'lifecycle-secret-value',
     });
-    logger.info({ config: { genesys: config.genesys, changeGate: config.changeGate, lifecycle: config.lifecycle } }, 'configuration');
+    logger.info({ config }, 'configuration');
     logger.info({ headers: { authorization: 'Bearer token-value' }, body: { clientSecret: 'crm-secret-value' } }, 'request');
     const output = lines.join('');
-    for (const secret of ['genesys-secret-value', 'approval-key-value-0123', 'crm-secret-value', 'db-password-value', 'token-value']) {
+    expect(output).toContain('tls-cert-is-public'); // the whole configuration was logged, not an empty object
+    for (const secret of [
+      'genesys-secret-value',
+      'approval-key-value-0123',
+      'crm-secret-value',
+      'db-password-value',
+      'temporal-api-key-value',
+      'tls-key-value',
+      'audit-secret-old',
+      'audit-secret-new',
+      'lifecycle-secret-value',
+      'token-value',
+    ]) {
       expect(output).not.toContain(secret);
     }
     expect(output).toContain('[redacted]');

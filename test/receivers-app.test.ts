@@ -18,20 +18,11 @@ import type { ReceiverDeps } from '../receivers/deps';
 import { createReceiverMetrics } from '../receivers/metrics';
 import { startReceivers } from '../receivers/server';
 import { verifiedRawBody, verifiedWebhook } from '../receivers/verified-webhook';
+import { eventually } from './harness/stack';
 
 const OLD_SECRET = 'test-secret-old';
 const NEW_SECRET = 'test-secret-new';
 const BODY_LIMIT = 1024;
-
-async function waitFor<T>(probe: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('receivers app (real HTTP, Temporal unreachable)', () => {
   let config: Config;
@@ -58,6 +49,12 @@ describe('receivers app (real HTTP, Temporal unreachable)', () => {
     return post(path, raw, { 'X-Genesys-Signature': sign(raw, options.secret), 'X-Genesys-Event-Timestamp': options.timestamp ?? nowSeconds() });
   };
   const metricsText = async () => (await fetch(`${url}/metrics`)).text();
+  /** One sample of the Prometheus text (`name{labels}` as exported), 0 while the series does not exist yet. The
+   * counters are shared by every test of this file, so assertions compare a test's before and after. */
+  const sample = async (series: string) => {
+    const line = (await metricsText()).split('\n').find((candidate) => candidate.startsWith(`${series} `));
+    return line ? Number(line.slice(series.length + 1)) : 0;
+  };
 
   beforeAll(async () => {
     config = loadConfig({
@@ -178,12 +175,15 @@ describe('receivers app (real HTTP, Temporal unreachable)', () => {
   });
 
   it('accepts the old secret during a rotation and counts which secret matched', async () => {
+    const oldSecret = 'webhook_signature_secret_total{route="test",secret_index="0"}';
+    const newSecret = 'webhook_signature_secret_total{route="test",secret_index="1"}';
+    const before = { old: await sample(oldSecret), new: await sample(newSecret) };
     await postSigned('/test/webhook', { event: 'installed' }, { secret: OLD_SECRET });
     await postSigned('/test/webhook', { event: 'installed' }, { secret: NEW_SECRET });
-    expect(handled).toHaveLength(2);
-    const text = await metricsText();
-    expect(text).toMatch(/webhook_signature_secret_total\{route="test",secret_index="0"\} [1-9]/);
-    expect(text).toMatch(/webhook_signature_secret_total\{route="test",secret_index="1"\} [1-9]/);
+    await postSigned('/test/webhook', { event: 'installed' }, { secret: NEW_SECRET });
+    expect(handled).toHaveLength(3);
+    expect(await sample(oldSecret)).toBe(before.old + 1);
+    expect(await sample(newSecret)).toBe(before.new + 2);
   });
 
   it('answers 413 to a body over the limit declared by Content-Length, before reading it', async () => {
@@ -207,7 +207,7 @@ describe('receivers app (real HTTP, Temporal unreachable)', () => {
 
   it('answers a flood with 429 and Retry-After instead of letting requests time out', async () => {
     const slow = [post('/test/slow', '{}'), post('/test/slow', '{}')];
-    await waitFor(async () => held.length === 2, 'two requests in flight');
+    await eventually('two requests in flight', async () => held.length === 2, 10_000, 25);
 
     const refused = await post('/test/webhook', '{}');
     expect(refused.status).toBe(429);
@@ -223,6 +223,16 @@ describe('receivers app (real HTTP, Temporal unreachable)', () => {
   });
 
   it('exports Prometheus counters for received, rejected (by reason), acked (by status) and ack latency', async () => {
+    const series = {
+      received: 'webhook_received_total{route="test"}',
+      invalidSignature: 'webhook_rejected_total{route="test",reason="invalid_signature"}',
+      acked202: 'webhook_acked_total{route="test",status="202"}',
+      acked503: 'webhook_acked_total{route="test",status="503"}',
+      ackLatencies: 'webhook_ack_seconds_count{route="test"}',
+    };
+    const read = async (): Promise<Record<string, number>> =>
+      Object.fromEntries(await Promise.all(Object.entries(series).map(async ([key, name]) => [key, await sample(name)])));
+    const before = await read();
     await postSigned('/test/webhook', { event: 'installed' }, { secret: 'attacker-secret' });
     await postSigned('/test/webhook', { event: 'installed' });
     nextWork = () => new Promise(() => undefined);
@@ -230,13 +240,15 @@ describe('receivers app (real HTTP, Temporal unreachable)', () => {
     const response = await fetch(`${url}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
-    const text = await response.text();
-    expect(text).toMatch(/webhook_received_total\{route="test"\} [1-9]/);
-    expect(text).toMatch(/webhook_rejected_total\{route="test",reason="invalid_signature"\} [1-9]/);
-    expect(text).toMatch(/webhook_acked_total\{route="test",status="202"\} [1-9]/);
-    expect(text).toMatch(/webhook_acked_total\{route="test",status="503"\} [1-9]/);
-    expect(text).toMatch(/webhook_ack_seconds_count\{route="test"\} [1-9]/);
-    expect(text).toMatch(/process_cpu_user_seconds_total/);
+    expect(await response.text()).toMatch(/process_cpu_user_seconds_total/);
+    const after = await read();
+    expect(Object.fromEntries(Object.keys(series).map((key) => [key, after[key] - before[key]]))).toEqual({
+      received: 3,
+      invalidSignature: 1,
+      acked202: 1,
+      acked503: 1,
+      ackLatencies: 2,
+    });
   });
 
   it('answers an unknown path with a JSON 404', async () => {
