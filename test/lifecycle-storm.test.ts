@@ -5,7 +5,7 @@
  * schemas, each created once.
  *
  * The worker runs as its own process (`tollgate worker`), as in production, so that provisioning load never shares
- * an event loop with the receivers. Sends are paced evenly over 55 s (STORM_WINDOW_MS), the seed's "500 requests
+ * an event loop with the receivers. Sends are paced evenly over 50 s (STORM_WINDOW_MS), the seed's "500 requests
  * within 60 seconds"; the benchmark (bench/lifecycle-storm.ts) measures harder bursts and 5,000 orgs.
  */
 import type { ChildProcess } from 'node:child_process';
