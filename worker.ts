@@ -22,7 +22,6 @@ export const WORKFLOWS_PATH = require.resolve('./workflows');
 
 export interface WorkerSetup {
   config: Config;
-  logger: Logger;
   connection: NativeConnection;
   activities: Activities;
   taskQueue?: string;

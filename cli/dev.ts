@@ -120,7 +120,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     const connection = await connectWorker(config);
     const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
-    const workers = await createWorkers({ config, logger, connection, activities: createActivities(deps) });
+    const workers = await createWorkers({ config, connection, activities: createActivities(deps) });
     const workersDone = runWorkers(workers, shutdown.signal);
     stops.push(async () => {
       await workersDone;

@@ -16,7 +16,7 @@ import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../
 import { runEmulator } from '../emulator/main';
 import { runDev } from './dev';
 
-/** Resolves when the process is asked to stop. */
+/** A signal that aborts when the process is asked to stop (SIGINT / SIGTERM). */
 function untilSignal(): { signal: AbortSignal } {
   const controller = new AbortController();
   for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => controller.abort());
@@ -32,7 +32,7 @@ export async function runWorkerProcess(): Promise<void> {
   const client = await connectClient(config.temporal);
   const connection = await connectWorker(config);
   const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
-  const workers = await createWorkers({ config, logger, connection, activities: createActivities(deps) });
+  const workers = await createWorkers({ config, connection, activities: createActivities(deps) });
   const schedules = await ensureSchedules(client, config);
   logger.info({ taskQueue: config.temporal.taskQueue, schedules, metricsPort: config.worker.metricsPort }, 'worker running');
   await runWorkers(workers, signal);

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config.temporal);
   const connection = await connectWorker(config);
   const activities = createActivities(buildActivityDeps({ config, logger, temporal: client, databaseUrl: process.env.DATABASE_URL ?? '' }));
-  const workers = await createWorkers({ config, logger, connection, activities, identity: `killable-${process.pid}` });
+  const workers = await createWorkers({ config, connection, activities, identity: `killable-${process.pid}` });
   const running = runWorkers(workers);
   process.stdout.write('ready\n');
   await running;

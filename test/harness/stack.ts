@@ -117,7 +117,6 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl });
       const workers = await createWorkers({
         config,
-        logger,
         connection,
         activities: createActivities(deps),
         taskQueue,
