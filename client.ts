@@ -1,38 +1,12 @@
 /**
- * The Temporal client used by the receivers, the CLI and activities that talk to other workflows.
- * Works against the local dev server, a self-hosted cluster (mTLS) or Temporal Cloud (mTLS or API key).
+ * Tollgate's Temporal client, the fourth Temporal role beside workflows/, activities/ and worker.ts. Everything
+ * that starts, signals, updates, queries or lists workflows from outside goes through client/:
+ *   client/connection.ts     the connection (dev server, cluster with mTLS, Temporal Cloud)
+ *   client/change-gate.ts    changes, the per-object target workflows, audits
+ *   client/installations.ts  lifecycle installations and reconciliation
+ *   client/visibility.ts     the one way a value enters a visibility query
  */
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { readFileSync } from 'node:fs';
-import type { TemporalConfig } from './platform/config';
-
-/** The address to reach: the configured one, else the dev server's port on loopback. */
-export function temporalAddress(config: TemporalConfig): string {
-  return config.address ?? `127.0.0.1:${config.devServerPort}`;
-}
-
-/** A PEM value given inline or as a path to a file holding it. */
-function pem(value: string | undefined): Buffer | undefined {
-  if (!value) return undefined;
-  return Buffer.from(value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8'));
-}
-
-export function connectionOptions(config: TemporalConfig, address = temporalAddress(config)): ConnectionOptions {
-  const options: ConnectionOptions = { address };
-  if (config.tls) {
-    const cert = pem(config.tls.cert);
-    const key = pem(config.tls.key);
-    options.tls = {
-      serverNameOverride: config.tls.serverName,
-      serverRootCACertificate: pem(config.tls.ca),
-      clientCertPair: cert && key ? { crt: cert, key } : undefined,
-    };
-  }
-  if (config.apiKey) options.apiKey = config.apiKey;
-  return options;
-}
-
-export async function connectClient(config: TemporalConfig, address?: string): Promise<Client> {
-  const connection = await Connection.connect(connectionOptions(config, address));
-  return new Client({ connection, namespace: config.namespace });
-}
+export * from './client/connection';
+export * from './client/change-gate';
+export * from './client/installations';
+export * from './client/visibility';

@@ -12,7 +12,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Activities } from './activities';
 import { createAlertSender } from './activities/alerts';
 import type { ActivityDeps } from './activities/deps';
-import { connectionOptions, temporalAddress } from './client';
+import { connectionOptions, temporalAddress } from './client/connection';
 import { GenesysClient } from './genesys/client';
 import type { Config } from './platform/config';
 import type { Logger } from './platform/logger';

@@ -2,15 +2,15 @@
  * Activities of the audit side of the change gate: alerts, and the heartbeat (seed Edge Case 3) — "have webhooks
  * gone quiet during business hours?" and "poll what changed since, and audit each change".
  */
-import { Context } from '@temporalio/activity';
+import { lastWebhookAudit, startAudit } from '../client/change-gate';
 import { toActivityFailure } from '../genesys/errors';
-import { escapeVisibilityValue } from '../platform/search-attributes';
-import { startAudit } from '../workflows/change-gate-client';
-import type { AuditInput, HeartbeatResult } from '../workflows/change-messages';
+import type { AuditInput } from '../workflows/audit-messages';
+import type { HeartbeatResult } from '../workflows/heartbeat-messages';
+import { heartbeat } from './activity-context';
+import { activityLogger } from './activity-logger';
 import type { Alert } from './alerts';
 import { withinBusinessHours } from './business-hours';
 import type { ActivityDeps } from './deps';
-import { activityLogger } from './activity-logger';
 
 /** The poll starts this long before the last delivered webhook: a change made just before it may have been
  * delivered late or not at all (the receiver's replay window is ±5 min). */
@@ -31,25 +31,21 @@ export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logge
      * webhook audit is on record, `lookbackMs` ago.
      */
     async checkAuditHeartbeat(request: { taskQueue: string }): Promise<HeartbeatCheck> {
-      const { heartbeat } = deps.config.changeGate;
+      const settings = deps.config.changeGate.heartbeat;
       const now = Date.now();
       const checkedAt = new Date(now).toISOString();
-      const inBusinessHours = withinBusinessHours(new Date(now), heartbeat.businessHours, heartbeat.timezone);
+      const inBusinessHours = withinBusinessHours(new Date(now), settings.businessHours, settings.timezone);
       if (!inBusinessHours) return { checkedAt, inBusinessHours, quiet: false };
 
-      const base = `TollgateKind = 'audit' AND TollgateSource = 'webhook' AND TaskQueue = '${escapeVisibilityValue(request.taskQueue)}'`;
-      const recent = await deps.temporal.workflow.count(`${base} AND StartTime > '${new Date(now - heartbeat.quietMs).toISOString()}'`);
-      if (recent.count > 0) return { checkedAt, inBusinessHours, quiet: false };
-
-      let last: Date | undefined;
-      for await (const execution of deps.temporal.workflow.list({
-        query: `${base} AND StartTime > '${new Date(now - heartbeat.lookbackMs).toISOString()}'`,
-      })) {
-        if (!last || execution.startTime > last) last = execution.startTime;
-      }
-      const since = last ? new Date(last.getTime() - POLL_OVERLAP_MS) : new Date(now - heartbeat.lookbackMs);
+      const { recent, last } = await lastWebhookAudit(deps.temporal, {
+        taskQueue: request.taskQueue,
+        recentSince: new Date(now - settings.quietMs),
+        since: new Date(now - settings.lookbackMs),
+      });
+      if (recent) return { checkedAt, inBusinessHours, quiet: false };
+      const since = last ? new Date(last.getTime() - POLL_OVERLAP_MS) : new Date(now - settings.lookbackMs);
       activityLogger(deps.logger).warn(
-        { lastWebhookAuditAt: last?.toISOString(), quietMs: heartbeat.quietMs, since: since.toISOString() },
+        { lastWebhookAuditAt: last?.toISOString(), quietMs: settings.quietMs, since: since.toISOString() },
         'no config-audit webhook for a while during business hours: polling Genesys Cloud for changes',
       );
       return { checkedAt, inBusinessHours, quiet: true, lastWebhookAuditAt: last?.toISOString(), polledSince: since.toISOString() };
@@ -84,12 +80,4 @@ export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logge
       return { changesFound: changes.length, auditsStarted, alreadyAudited };
     },
   };
-}
-
-function heartbeat(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Outside an activity (unit tests).
-  }
 }

@@ -4,13 +4,14 @@
  * in the change's history. The loop around them (merge, retry on 409, settle unknown outcomes, verify, roll
  * back) is workflow code: workflows/change.ts.
  */
-import { Context } from '@temporalio/activity';
 import { GenesysConflictError, GenesysError, toActivityFailure } from '../genesys/errors';
+import type { ObjectSnapshot, WriteOutcome, WriteRequest } from '../workflows/change-messages';
 import { fieldsEqual } from '../workflows/config-merge';
-import type { ObjectSnapshot, TargetRef, WriteOutcome, WriteRequest } from '../workflows/change-messages';
+import type { TargetRef } from '../workflows/workflow-ids';
+import { activityAttempt } from './activity-context';
+import { activityLogger } from './activity-logger';
 import type { ActivityDeps } from './deps';
 import { readSnapshot, toSnapshot, whileHeartbeating } from './genesys-calls';
-import { activityLogger } from './activity-logger';
 
 /** The version a write sends: the seed's `current + 1`, or Genesys Cloud's own rule (send the current version). */
 export function versionToSend(rule: WriteRequest['versionRule'], baseVersion: number): number {
@@ -101,12 +102,4 @@ export function isOurWrite(object: ObjectSnapshot, request: WriteRequest, client
     object.modifiedBy.id === clientId &&
     fieldsEqual(object.fields, request.fields)
   );
-}
-
-function activityAttempt(): number {
-  try {
-    return Context.current().info.attempt;
-  } catch {
-    return 1;
-  }
 }

@@ -3,10 +3,11 @@
  * heartbeating while a call is in flight, so that a worker that dies mid-call has its activity retried within the
  * heartbeat timeout rather than after the whole start-to-close timeout (the restarted-worker case of issue 3).
  */
-import { Context } from '@temporalio/activity';
 import type { GenesysClient } from '../genesys/client';
 import { objectFields } from '../genesys/client';
-import type { ObjectSnapshot, TargetRef } from '../workflows/change-messages';
+import type { ObjectSnapshot } from '../workflows/change-messages';
+import type { TargetRef } from '../workflows/workflow-ids';
+import { currentActivity } from './activity-context';
 
 export const HEARTBEAT_EVERY_MS = 2_000;
 
@@ -27,14 +28,8 @@ export function toSnapshot(target: TargetRef, object: Awaited<ReturnType<Genesys
 
 /** Runs `work`, heartbeating every 2 s while it runs (no-op outside an activity, e.g. in unit tests). */
 export async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    context = undefined;
-  }
-  if (!context) return work();
-  const activity = context;
+  const activity = currentActivity();
+  if (!activity) return work();
   const timer = setInterval(() => activity.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     return await work();

@@ -7,19 +7,20 @@
  * emulator's /partner routes in sandbox mode); the schema step runs SQL on PostgreSQL at deps.databaseUrl;
  * token revocation goes through the Genesys client (and runs on the Genesys task queue).
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Pool } from 'pg';
+import { describeInstallation, listInstallations, signalInstallation } from '../client/installations';
 import { toActivityFailure } from '../genesys/errors';
-import { signalInstallation } from '../receivers/lifecycle-signal';
-import type { ReconciliationRepair } from '../workflows/installation-messages';
-import type { Alert } from './alerts';
+import { forEachLimited } from '../platform/concurrency';
+import { FailureType } from '../workflows/failures';
+import type { ReconciliationRepair } from '../workflows/reconciliation-messages';
+import { currentActivity, heartbeat } from './activity-context';
 import { activityLogger } from './activity-logger';
+import type { Alert } from './alerts';
 import type { ActivityDeps } from './deps';
 import { AuditArchive } from './provisioning/audit-archive';
 import { CrmConnections } from './provisioning/crm-connection';
 import { TenantSchemas } from './provisioning/database-schema';
-import { describeInstallation, listInstallations } from './provisioning/installation-directory';
 import { revokeTokens } from './provisioning/integration-tokens';
 import { MiddlewareTenants, type TenantOwner } from './provisioning/middleware-tenant';
 import { planRepairs, syntheticEvent, type InventoryEntry, type PlannedRepair } from './provisioning/reconciliation';
@@ -138,9 +139,9 @@ export function createLifecycleActivities(deps: ActivityDeps) {
       } catch (error) {
         throw toActivityFailure(error);
       }
-      Context.current().heartbeat('listed Genesys installations');
+      heartbeat('listed Genesys installations');
       const listings = await listInstallations(deps.temporal, { integrationId }, (count) => {
-        if (count % 500 === 0) Context.current().heartbeat(`listed ${count} installations`);
+        if (count % 500 === 0) heartbeat(`listed ${count} installations`);
       });
       const inventory: InventoryEntry[] = listings.map((listing) => ({ orgId: listing.orgId, state: listing.state, tenantId: listing.tenantId }));
       // Visibility can lag a moment behind the workflows: confirm every candidate by query before repairing it.
@@ -156,7 +157,7 @@ export function createLifecycleActivities(deps: ActivityDeps) {
             pendingEvents: view.pendingEvents,
           });
         }
-        Context.current().heartbeat(`confirmed ${candidate.orgId}`);
+        heartbeat(`confirmed ${candidate.orgId}`);
       });
       const repairs = planRepairs(integrationId, installed, [...confirmedInventory.values()]);
       log('reconciliation compared', { integrationId, installedInGenesys: installed.length, workflows: listings.length, repairs: repairs.length });
@@ -166,13 +167,13 @@ export function createLifecycleActivities(deps: ActivityDeps) {
 
     /** Sends each repair as a synthetic event through the same signal-with-start path as the webhooks. */
     async sendSyntheticLifecycleEvents(input: { integrationId: string; runId: string; repairs: PlannedRepair[] }): Promise<ReconciliationRepair[]> {
-      const taskQueue = Context.current().info.taskQueue;
+      const taskQueue = currentActivity()?.info.taskQueue ?? config.temporal.taskQueue;
       const now = new Date();
       const sent: ReconciliationRepair[] = [];
       await forEachLimited(input.repairs, RECONCILE_CONCURRENCY, async (repair) => {
         await signalInstallation(deps.temporal, taskQueue, syntheticEvent(repair, input.integrationId, input.runId, now));
         sent.push({ orgId: repair.orgId, event: repair.event, reason: repair.reason, ...(repair.workflowState ? { workflowState: repair.workflowState } : {}) });
-        Context.current().heartbeat(`sent ${sent.length}`);
+        heartbeat(`sent ${sent.length}`);
       });
       log('reconciliation repairs sent', { integrationId: input.integrationId, repairs: sent.length });
       return sent;
@@ -187,20 +188,9 @@ function resolveIntegrationId(given: string | undefined, configured: string | un
   if (!integrationId) {
     throw ApplicationFailure.create({
       message: 'no integration to reconcile: set TOLLGATE_INTEGRATION_ID',
-      type: 'NoIntegrationConfigured',
+      type: FailureType.NoIntegrationConfigured,
       nonRetryable: true,
     });
   }
   return integrationId;
-}
-
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await work(item);
-    }
-  });
-  await Promise.all(runners);
 }

@@ -7,13 +7,13 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../genesys/errors';
 import { targetTypePolicy } from '../platform/config';
-import { applyChanges, canonicalJson, diffFields, type Fields } from '../workflows/config-merge';
-import type { ChangePolicy, Plan, TargetRef } from '../workflows/change-messages';
+import { canonicalJson } from '../workflows/canonical-json';
+import { METADATA_KEYS, type ChangePolicy, type Plan } from '../workflows/change-messages';
+import { applyChanges, diffFields, type Fields } from '../workflows/config-merge';
+import { FailureType } from '../workflows/failures';
+import type { TargetRef } from '../workflows/workflow-ids';
 import type { ActivityDeps } from './deps';
 import { readSnapshot, whileHeartbeating } from './genesys-calls';
-
-/** Keys of a configuration object that are not fields: a change cannot set them. */
-const METADATA = new Set(['id', 'type', 'version', 'lastModifiedTime', 'modifiedBy', 'selfUri']);
 
 /** sha256 hex of canonicalJson({ target, baseVersion, payload }): binds an approval to one exact payload on one
  * exact base version of one object. */
@@ -45,9 +45,9 @@ export function createPlanActivities(deps: Pick<ActivityDeps, 'config' | 'genesy
 
     /** Genesys task queue: one GET. A missing object fails non-retryably (GenesysNotFoundError). */
     async planChange(request: PlanRequest): Promise<Plan> {
-      const invalid = Object.keys(request.desired).filter((key) => METADATA.has(key));
+      const invalid = Object.keys(request.desired).filter((key) => METADATA_KEYS.includes(key));
       if (invalid.length > 0) {
-        throw ApplicationFailure.nonRetryable(`a change cannot set metadata keys: ${invalid.join(', ')}`, 'InvalidChange');
+        throw ApplicationFailure.nonRetryable(`a change cannot set metadata keys: ${invalid.join(', ')}`, FailureType.InvalidChange);
       }
       let current;
       try {

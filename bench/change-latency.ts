@@ -16,13 +16,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { signApproval } from '../activities/approval-signature';
+import { signApproval } from '../approvals/approval-hmac';
+import { wireSandbox } from '../cli/sandbox';
+import { submitChange } from '../client/change-gate';
 import { GenesysClient } from '../genesys/client';
 import { createLogger } from '../platform/logger';
-import { wireSandbox } from '../platform/sandbox';
 import { startTestStack, type TestStack } from '../test/harness/stack';
-import { submitChange } from '../workflows/change-gate-client';
-import { approveUpdate, statusQuery, type ChangeStatus, type TargetRef } from '../workflows/change-messages';
+import { approveUpdate, statusQuery, type ChangeStatus } from '../workflows/change-messages';
+import type { TargetRef } from '../workflows/workflow-ids';
 import { freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './support';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 30);

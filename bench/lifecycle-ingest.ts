@@ -9,10 +9,11 @@
  * BENCH_INGEST_BURST (default 200 in flight: a second, burst-shaped measurement).
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { signalInstallation } from '../client/installations';
+import { forEachLimited } from '../platform/concurrency';
 import { LifecyclePayloadSchema, toInstallationEvent } from '../receivers/lifecycle-event';
-import { signalInstallation } from '../receivers/lifecycle-signal';
 import { startTestStack, type TestStack } from '../test/harness/stack';
-import { forEachLimited, freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './support';
+import { freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './support';
 
 const EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 32);

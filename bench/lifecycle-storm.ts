@@ -14,10 +14,11 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { schemaNameForTenant } from '../activities/provisioning/database-schema';
-import { LIFECYCLE_EVENTS } from '../platform/sandbox';
-import { reconciliationWorkflow } from '../workflows/reconciliation';
+import { forEachLimited } from '../platform/concurrency';
 import { startTestStack, type TestStack } from '../test/harness/stack';
-import { forEachLimited, freePort, machine, round, startTollgate, writeResults, type ProcessStats } from './support';
+import { LIFECYCLE_EVENTS } from '../workflows/installation-messages';
+import { reconciliationWorkflow } from '../workflows/reconciliation';
+import { freePort, machine, round, startTollgate, writeResults, type ProcessStats } from './support';
 
 const STORMS = (process.env.BENCH_STORMS ?? '500:60000,500:0,5000:60000').split(',').map((spec) => {
   const [orgs, window] = spec.split(':').map(Number);

@@ -13,43 +13,37 @@
  * failure (a refused approval; `change wait` on anything but deployed-and-verified: the seed's "Silent Failures in
  * CI/CD" trap); 2 bad input; 3 no such change; 4 Temporal unreachable.
  */
-import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { readFile } from 'node:fs/promises';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { signApproval } from '../activities/approval-signature';
-import { parseDuration } from '../platform/config';
-import { escapeVisibilityValue, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
-import { restoringPatch } from '../workflows/config-merge';
-import type { changeWorkflow } from '../workflows/change';
-import { ChangeIdConflictError, refusalOf, submitChange } from '../workflows/change-gate-client';
+import { signApproval } from '../approvals/approval-hmac';
 import {
-  CHANGE_STATES,
-  FINAL_STATES,
-  RESERVED_CHANGE_ID_PREFIX,
-  SUCCESS_STATES,
-  approveUpdate,
-  changeWorkflowId,
-  isValidName,
-  parseTargetAddress,
-  rejectUpdate,
-  statusQuery,
-  targetAddress,
-  type ChangeInput,
-  type ChangeStatus,
-} from '../workflows/change-messages';
+  approveChange,
+  ChangeIdConflictError,
+  ChangeNotFoundError,
+  changeStatus,
+  listChanges,
+  rollbackInput,
+  refusalOf,
+  rejectChange,
+  submitChange,
+  waitForOutcome,
+  waitForPlan,
+} from '../client/change-gate';
+import { durationSchema } from '../platform/config';
+import { CHANGE_STATES, METADATA_KEYS, type ChangeInput, type ChangeState, type ChangeStatus } from '../workflows/change-messages';
+import { changeWorkflowId, isValidName, parseTargetAddress, RESERVED_CHANGE_ID_PREFIX, targetAddress } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
-
-type ChangeHandle = WorkflowHandle<typeof changeWorkflow>;
 
 /** The file CI submits: a JSON object of the fields to set; `null` removes a field. */
 export const DesiredFieldsSchema = z
   .record(z.string().min(1), z.unknown())
   .refine((fields) => Object.keys(fields).length > 0, 'the file sets no field')
   .refine(
-    (fields) => !Object.keys(fields).some((key) => ['id', 'type', 'version', 'lastModifiedTime', 'modifiedBy', 'selfUri'].includes(key)),
-    'metadata keys (id, type, version, lastModifiedTime, modifiedBy, selfUri) cannot be set by a change',
+    (fields) => !Object.keys(fields).some((key) => METADATA_KEYS.includes(key)),
+    `metadata keys (${METADATA_KEYS.join(', ')}) cannot be set by a change`,
   );
 
 const changeIdSchema = z
@@ -92,8 +86,8 @@ export function registerChangeCommands(program: Command, context: CliContext): v
     .option('--payload-hash <hash>', 'the payload hash the approver reviewed (default: the plan\'s)')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { approver: string; signature?: string; payloadHash?: string } & JsonOption) => {
-      const handle = await changeHandle(context, id);
-      const before = await statusOf(handle, id);
+      const client = await context.client();
+      const before = await statusOf(context, id);
       const payloadHash = options.payloadHash ?? before.plan?.payloadHash;
       if (!payloadHash) return refused(context, options, before, 'not_awaiting_approval', `change ${id} has no plan yet (${before.state})`);
       let signature = options.signature;
@@ -103,11 +97,11 @@ export function registerChangeCommands(program: Command, context: CliContext): v
         signature = signApproval(key, id, payloadHash, options.approver);
       }
       try {
-        const status = await handle.executeUpdate(approveUpdate, { args: [{ approver: options.approver, payloadHash, signature }] });
+        const status = await approveChange(client, id, { approver: options.approver, payloadHash, signature });
         const count = `${status.approvals.length}/${status.requiredApprovals ?? '?'}`;
         context.print(!!options.json, { ok: true, ...status }, `approved by ${options.approver} (${count}); change ${id} is ${status.state}`);
       } catch (error) {
-        return refusedOrRethrow(context, options, handle, id, error);
+        return refusedOrRethrow(context, options, id, error);
       }
     });
 
@@ -118,12 +112,12 @@ export function registerChangeCommands(program: Command, context: CliContext): v
     .requiredOption('--reason <text>', 'why')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { approver: string; reason: string } & JsonOption) => {
-      const handle = await changeHandle(context, id);
+      const client = await context.client();
       try {
-        const status = await handle.executeUpdate(rejectUpdate, { args: [{ approver: options.approver, reason: options.reason }] });
+        const status = await rejectChange(client, id, { approver: options.approver, reason: options.reason });
         context.print(!!options.json, { ok: true, ...status }, `change ${id} is ${status.state}: ${status.stateReason ?? ''}`);
       } catch (error) {
-        return refusedOrRethrow(context, options, handle, id, error);
+        return refusedOrRethrow(context, options, id, error);
       }
     });
 
@@ -132,9 +126,8 @@ export function registerChangeCommands(program: Command, context: CliContext): v
     .description("a change's state, plan, approvals and deploy result")
     .option('--json', 'print JSON')
     .action(async (id: string, options: JsonOption) => {
-      const handle = await changeHandle(context, id);
-      const status = await statusOf(handle, id);
-      context.print(!!options.json, { workflowId: handle.workflowId, ...status }, describeChange(status, true));
+      const status = await statusOf(context, id);
+      context.print(!!options.json, { workflowId: changeWorkflowId(id), ...status }, describeChange(status, true));
     });
 
   change
@@ -149,24 +142,12 @@ export function registerChangeCommands(program: Command, context: CliContext): v
         throw new CliError(`--state must be one of ${CHANGE_STATES.join(', ')}`, EXIT.usage);
       }
       const limit = parseOr(z.coerce.number().int().positive().max(10_000), options.limit, '--limit');
-      const clauses = [`TollgateKind = 'change'`, `TaskQueue = '${escapeVisibilityValue(context.config().temporal.taskQueue)}'`];
-      if (options.state) clauses.push(`TollgateState = '${escapeVisibilityValue(options.state)}'`);
-      if (options.target) clauses.push(`TollgateTarget = '${escapeVisibilityValue(options.target)}'`);
-      const client = await context.client();
-      const rows: { changeId: string; workflowId: string; state?: string; target?: string; requester?: string; startTime: string; status: string }[] = [];
-      for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
-        rows.push({
-          changeId: execution.workflowId.replace(/^change:/, ''),
-          workflowId: execution.workflowId,
-          state: execution.typedSearchAttributes.get(TollgateState),
-          target: execution.typedSearchAttributes.get(TollgateTarget),
-          requester: execution.typedSearchAttributes.get(TollgateRequester),
-          startTime: execution.startTime.toISOString(),
-          status: execution.status.name,
-        });
-        if (rows.length >= limit) break;
-      }
-      rows.sort((a, b) => b.startTime.localeCompare(a.startTime));
+      const rows = await listChanges(await context.client(), {
+        taskQueue: context.config().temporal.taskQueue,
+        state: options.state as ChangeState | undefined,
+        target: options.target,
+        limit,
+      });
       const text = rows.length === 0 ? 'no changes' : rows.map((r) => `${r.changeId}  ${r.state ?? '?'}  ${r.target ?? '?'}  ${r.requester ?? '?'}  ${r.startTime}`).join('\n');
       context.print(!!options.json, rows, text);
     });
@@ -177,38 +158,31 @@ export function registerChangeCommands(program: Command, context: CliContext): v
     .option('--timeout <duration>', 'give up after this long (e.g. 10m)', '30m')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { timeout: string } & JsonOption) => {
-      const timeoutMs = parseOr(z.string().transform((text, ctx) => {
-        try {
-          return parseDuration(text);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-          return z.NEVER;
-        }
-      }), options.timeout, '--timeout');
-      const handle = await changeHandle(context, id);
-      const deadline = Date.now() + timeoutMs;
-      let last = '';
-      for (;;) {
-        const status = await statusOf(handle, id);
-        const line = `${status.state}${status.stateReason ? `: ${status.stateReason}` : ''}`;
-        if (line !== last) {
-          process.stderr.write(`[${new Date().toISOString()}] change ${id} ${line}\n`);
-          last = line;
-        }
-        if (SUCCESS_STATES.includes(status.state) && status.deploy?.verified) {
-          context.print(!!options.json, { ok: true, workflowId: handle.workflowId, ...status }, `change ${id} ${line}`);
-          return;
-        }
-        if (FINAL_STATES.includes(status.state)) {
-          context.print(!!options.json, { ok: false, workflowId: handle.workflowId, ...status }, `change ${id} ${line}`);
-          throw new CliError(`change ${id} ended ${status.state}${status.stateReason ? `: ${status.stateReason}` : ''}`, EXIT.failed, { state: status.state });
-        }
-        if (Date.now() >= deadline) {
-          context.print(!!options.json, { ok: false, timedOut: true, workflowId: handle.workflowId, ...status }, `change ${id} ${line} (timed out)`);
-          throw new CliError(`timed out after ${options.timeout}: change ${id} is still ${status.state}`, EXIT.failed, { state: status.state });
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));
+      const timeoutMs = parseOr(durationSchema, options.timeout, '--timeout');
+      const workflowId = changeWorkflowId(id);
+      const client = await context.client();
+      const describe = (status: ChangeStatus) => `${status.state}${status.stateReason ? `: ${status.stateReason}` : ''}`;
+      let result;
+      try {
+        result = await waitForOutcome(client, id, {
+          timeoutMs,
+          onProgress: (status) => process.stderr.write(`[${new Date().toISOString()}] change ${id} ${describe(status)}\n`),
+        });
+      } catch (error) {
+        if (error instanceof ChangeNotFoundError) throw new CliError(error.message, EXIT.notFound);
+        throw error;
       }
+      const { outcome, status } = result;
+      if (outcome === 'succeeded') {
+        context.print(!!options.json, { ok: true, workflowId, ...status }, `change ${id} ${describe(status)}`);
+        return;
+      }
+      if (outcome === 'failed') {
+        context.print(!!options.json, { ok: false, workflowId, ...status }, `change ${id} ${describe(status)}`);
+        throw new CliError(`change ${id} ended ${describe(status)}`, EXIT.failed, { state: status.state });
+      }
+      context.print(!!options.json, { ok: false, timedOut: true, workflowId, ...status }, `change ${id} ${describe(status)} (timed out)`);
+      throw new CliError(`timed out after ${options.timeout}: change ${id} is still ${status.state}`, EXIT.failed, { state: status.state });
     });
 
   change
@@ -219,18 +193,10 @@ export function registerChangeCommands(program: Command, context: CliContext): v
     .option('--reason <text>', 'why')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { requester: string; changeId?: string; reason?: string } & JsonOption) => {
-      const original = await statusOf(await changeHandle(context, id), id);
-      if (!original.plan || !original.deploy?.writtenVersion || !['deployed', 'audited'].includes(original.state)) {
-        throw new CliError(`change ${id} is ${original.state}: only a deployed change can be rolled back`, EXIT.usage, { state: original.state });
-      }
+      const original = await statusOf(context, id);
       const changeId = parseOr(changeIdSchema, options.changeId ?? `rollback-${id}`, '--change-id');
-      const input: ChangeInput = {
-        changeId,
-        target: original.target,
-        desired: restoringPatch(original.plan.diff, original.deploy.preDeployFields),
-        requester: options.requester,
-        reason: options.reason ?? `roll back ${id}`,
-      };
+      const input = rollbackInput(original, { changeId, requester: options.requester, reason: options.reason });
+      if (!input) throw new CliError(`change ${id} is ${original.state}: only a deployed change can be rolled back`, EXIT.usage, { state: original.state });
       const status = await submitAndPlan(context, input);
       context.print(!!options.json, { workflowId: changeWorkflowId(changeId), rollbackOf: id, ...status }, describeChange(status, true));
     });
@@ -238,36 +204,20 @@ export function registerChangeCommands(program: Command, context: CliContext): v
 
 async function submitAndPlan(context: CliContext, input: ChangeInput): Promise<ChangeStatus> {
   const client = await context.client();
-  let handle: ChangeHandle;
   try {
-    handle = await submitChange(client, context.config().temporal.taskQueue, input);
+    await submitChange(client, context.config().temporal.taskQueue, input);
   } catch (error) {
     if (error instanceof ChangeIdConflictError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
-  return waitForPlan(handle, input.changeId);
+  return waitForPlan(client, input.changeId);
 }
 
-/** The plan takes one Genesys read: wait for it (bounded), so `submit` can print it. */
-async function waitForPlan(handle: ChangeHandle, id: string, timeoutMs = 60_000): Promise<ChangeStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await statusOf(handle, id);
-    if (status.state !== 'planning' || Date.now() >= deadline) return status;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function changeHandle(context: CliContext, id: string): Promise<ChangeHandle> {
-  const client: Client = await context.client();
-  return client.workflow.getHandle<typeof changeWorkflow>(changeWorkflowId(id));
-}
-
-async function statusOf(handle: ChangeHandle, id: string): Promise<ChangeStatus> {
+async function statusOf(context: CliContext, id: string): Promise<ChangeStatus> {
   try {
-    return await handle.query(statusQuery);
+    return await changeStatus(await context.client(), id);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new CliError(`no change ${id}`, EXIT.notFound);
+    if (error instanceof ChangeNotFoundError) throw new CliError(error.message, EXIT.notFound);
     throw error;
   }
 }
@@ -279,17 +229,11 @@ function refused(context: CliContext, options: JsonOption, status: ChangeStatus,
 }
 
 /** An approve/reject update that the workflow refused (or that found the change closed) becomes a refusal. */
-async function refusedOrRethrow(
-  context: CliContext,
-  options: JsonOption,
-  handle: Awaited<ReturnType<typeof changeHandle>>,
-  id: string,
-  error: unknown,
-): Promise<never> {
+async function refusedOrRethrow(context: CliContext, options: JsonOption, id: string, error: unknown): Promise<never> {
   const refusal = refusalOf(error);
-  if (refusal) return refused(context, options, await statusOf(handle, id), refusal.code, refusal.message);
+  if (refusal) return refused(context, options, await statusOf(context, id), refusal.code, refusal.message);
   if (error instanceof WorkflowNotFoundError) {
-    const after = await statusOf(handle, id);
+    const after = await statusOf(context, id);
     return refused(context, options, after, 'not_awaiting_approval', `change ${id} is ${after.state}, not awaiting approval`);
   }
   throw error;

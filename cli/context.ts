@@ -5,9 +5,9 @@
  * Exit codes: 0 success; 1 the operation's outcome is a failure (e.g. `change wait` on a rejected change);
  * 2 bad input or configuration; 3 not found; 4 Temporal unreachable.
  */
-import type { Client } from '@temporalio/client';
 import { join } from 'node:path';
-import { connectClient } from '../client';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../client/connection';
 import { loadConfig, withSandboxEnv, type Config } from '../platform/config';
 import { projectHome } from '../platform/paths';
 

@@ -12,15 +12,19 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { connectClient } from '../client';
 import { createActivities } from '../activities';
+import { connectClient } from '../client/connection';
 import { startEmulator } from '../emulator/server';
 import { loadConfig, parseEnvFile, type Env } from '../platform/config';
 import { startDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger } from '../platform/logger';
-import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { projectHome } from '../platform/paths';
 import { startDatabase } from '../platform/postgres';
+import { ensureTemporalCli } from '../platform/temporal-binary';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
+import { startReceivers } from '../receivers/server';
+import { ensureSchedules } from '../schedules';
+import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
 import {
   emulatorSettingsFor,
   formatEnvFile,
@@ -28,11 +32,7 @@ import {
   sandboxEnv,
   secretsFromEnv,
   wireSandbox,
-} from '../platform/sandbox';
-import { ensureTemporalCli } from '../platform/temporal-binary';
-import { startReceivers } from '../receivers/server';
-import { ensureSchedules } from '../schedules';
-import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
+} from './sandbox';
 
 export const SANDBOX_INTEGRATION_ID = 'tollgate-sandbox-integration';
 
@@ -94,9 +94,11 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     }
 
     say('Starting PostgreSQL …');
-    const database = await startDatabase({ url: processEnv.DATABASE_URL, dataDir: join(home, 'postgres') });
+    // The configured URL (DATABASE_URL or DATABASE_URL_FILE, as loadConfig read it), else the embedded server.
+    const database = await startDatabase({ url: firstPass.lifecycle.databaseUrl, dataDir: join(home, 'postgres') });
     stops.push(() => database.stop());
     env.DATABASE_URL = database.url;
+    delete env.DATABASE_URL_FILE;
 
     const config = loadConfig(env);
     const logger = createLogger({ level: config.logLevel });

@@ -5,12 +5,12 @@
  *   installation reconcile [--integration I] [--async]   runs reconciliation now and prints what it repaired
  * All take --json. Exit codes: 0 ok, 2 bad input, 3 not found, 4 Temporal unreachable.
  */
-import { isGrpcServiceError, ScheduleNotFoundError } from '@temporalio/client';
+import { isGrpcServiceError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
-import { describeInstallation, listInstallations } from '../activities/provisioning/installation-directory';
+import { describeInstallation, listInstallations, runReconciliation, ScheduleMissingError, triggerSchedule } from '../client/installations';
 import { reconciliationScheduleId } from '../schedules/reconciliation';
-import { INSTALLATION_STATES, installationWorkflowId, type InstallationStateName } from '../workflows/installation-messages';
-import { reconciliationWorkflow } from '../workflows/reconciliation';
+import { INSTALLATION_STATES, type InstallationStateName } from '../workflows/installation-messages';
+import { installationWorkflowId } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
 
 export function registerInstallationCommands(program: Command, context: CliContext): void {
@@ -85,23 +85,16 @@ export function registerInstallationCommands(program: Command, context: CliConte
         const scheduleId = reconciliationScheduleId(taskQueue);
         await withTemporal(async () => {
           try {
-            await (await context.client()).schedule.getHandle(scheduleId).trigger();
+            await triggerSchedule(await context.client(), scheduleId);
           } catch (error) {
-            if (error instanceof ScheduleNotFoundError) throw new CliError(`no schedule ${scheduleId} (is the worker running?)`, EXIT.notFound);
+            if (error instanceof ScheduleMissingError) throw new CliError(error.message, EXIT.notFound);
             throw error;
           }
         });
         context.print(!!options.json, { triggered: scheduleId }, `triggered ${scheduleId}`);
         return;
       }
-      const summary = await withTemporal(async () =>
-        (await context.client()).workflow.execute(reconciliationWorkflow, {
-          workflowId: `reconciliation:${integrationId}:manual-${new Date().toISOString()}`,
-          taskQueue,
-          args: [{ integrationId, reason: 'cli' }],
-          workflowExecutionTimeout: '15 minutes',
-        }),
-      );
+      const summary = await withTemporal(async () => runReconciliation(await context.client(), taskQueue, integrationId));
       const text = [
         `reconciled ${summary.integrationId}: ${summary.checked} org(s) checked (${summary.installedInGenesys} installed in Genesys Cloud, ${summary.workflows} installation workflows)`,
         summary.repaired.length === 0 ? '  no drift' : `  ${summary.repaired.length} repair(s) sent:`,

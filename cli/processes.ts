@@ -2,18 +2,18 @@
  * The long-running commands: `dev` (everything), `worker` and `receivers` (the two halves, for production, any
  * number of each against one namespace), and `emulator`.
  */
-import type { Command } from 'commander';
 import { join } from 'node:path';
-import { connectClient } from '../client';
+import type { Command } from 'commander';
 import { createActivities } from '../activities';
+import { connectClient } from '../client/connection';
+import { runEmulator } from '../emulator/main';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
-import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startDatabase } from '../platform/postgres';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
-import { runEmulator } from '../emulator/main';
 import { runDev } from './dev';
 
 /** A signal that aborts when the process is asked to stop (SIGINT / SIGTERM). */

@@ -1,3 +1,9 @@
+/**
+ * The admin API under `/__emulator`, how tests and demos set up and inspect a scenario over HTTP: reset, the state
+ * snapshot, seeding objects (no webhook), a human's edit in the Genesys UI (the seed's "Admin Override" trap),
+ * version rules, faults, pausing deliveries, emitting lifecycle events, settings and token expiry. It needs no
+ * token and injected faults never touch it, so a test can always inspect and repair the emulator it is breaking.
+ */
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';

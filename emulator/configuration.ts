@@ -1,3 +1,9 @@
+/**
+ * The Genesys-shaped configuration API: read an object, write it (`PUT` by path, and the seed's
+ * `POST /api/v2/configuration`), and list what changed since a time, oldest first and paged (the poll that catches
+ * what a lost webhook missed, change-gate Edge Case 3). The version rules live in objects.ts; every successful
+ * write emits `configuration.updated`, attributed to the OAuth client that made it.
+ */
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';

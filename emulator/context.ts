@@ -1,3 +1,7 @@
+/**
+ * The one context every route module is built from: state, settings, the delivery queue and the logger. It exists
+ * so that `POST /__emulator/reset` can swap state and settings in one place without rebuilding the routes.
+ */
 import type { Logger } from 'pino';
 import type { DeliveryQueue } from './delivery';
 import type { EmulatorSettings } from './settings';

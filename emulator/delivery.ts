@@ -1,3 +1,8 @@
+/**
+ * Outgoing webhooks of both kinds (config-audit and lifecycle) and the HMAC they are signed with: the queue that
+ * sends, times out, retries, holds while paused and records every attempt for `GET /__emulator/state`. Callers
+ * only say what one attempt looks like (`render`); when and how often it goes out is decided here, alike for both.
+ */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';

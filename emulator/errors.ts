@@ -1,3 +1,8 @@
+/**
+ * The emulator's HTTP errors and the one place where they become responses, in Genesys Cloud's shape
+ * `{ status, code, message }` (`bad.request` with zod `issues`, `not.found`, `conflict`, …), so a client's error
+ * handling is tested against the shape the real API sends. The OAuth endpoints and the CRM 401 have their own shapes.
+ */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';

@@ -1,3 +1,9 @@
+/**
+ * Fault injection (`POST /__emulator/faults`) at the HTTP level: a status (429 with Retry-After, 503, …), a dropped
+ * connection, added latency, or an answer lost after the write happened (`dropResponse`), matched by method and
+ * path prefix, with a rate and a count. It exists so clients' retries, rate-limit waits and settle-by-reading run
+ * against real sockets. It hits the Genesys API and partner routes, token endpoints included, never `/__emulator`.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';

@@ -1,3 +1,8 @@
+/**
+ * The Genesys-shaped integrations API: an integration's lifecycle webhook settings (the seed's definition; the
+ * secret is write-only), the orgs where it is installed (what reconciliation compares against), and revoking an
+ * org's integration tokens (the first step of the seed's teardown). Emitting lifecycle events is lifecycle.ts's job.
+ */
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';

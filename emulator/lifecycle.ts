@@ -1,3 +1,9 @@
+/**
+ * Lifecycle events: what an admin's install, uninstall, enable, disable or reconfigure does to the emulated
+ * installation, and the signed delivery that tells the integration about it. The delivery plays the lifecycle
+ * seed's traps: duplicates and delays (events out of order), a slow receiver gets the event again, and each retry
+ * injects `retryCount` / `deliveryAttempt` and drifts `eventTimestamp` (Edge Case 3), so naive idempotency keys break.
+ */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';

@@ -1,3 +1,7 @@
+/**
+ * The emulator as a process (`npm run emulator`, `tollgate emulator`): reads and validates the `EMULATOR_*`
+ * variables once, starts it, and stops it cleanly on SIGINT / SIGTERM. Tests call `startEmulator` (server.ts).
+ */
 import pino from 'pino';
 import { z } from 'zod';
 import { type RunningEmulator, startEmulator, type StartEmulatorOptions } from './server';

@@ -1,3 +1,8 @@
+/**
+ * OAuth client credentials: the token endpoints (`/oauth/token` and the seed's `/api/v2/oauth/token`) and the
+ * Bearer check in front of every other `/api/v2` route. Tokens really expire (after `tokenTtlSeconds`, or at once
+ * by `POST /__emulator/tokens/expire`), so a client's refresh (change-gate Edge Case 2) meets a real 401.
+ */
 import { randomBytes } from 'node:crypto';
 import express, { type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';

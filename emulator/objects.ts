@@ -1,3 +1,9 @@
+/**
+ * Configuration objects and the rules for changing them: an API write replaces all fields under optimistic locking
+ * (the seed's "Version Control Ignorance" trap; per type the `increment` or `current` version rule), a UI edit merges
+ * and bumps the version outside the gate ("Admin Override"), and a seed sets an object up with no check and no
+ * webhook. Every change gets a `lastModifiedTime` and a change order, so "changed since, oldest first" is stable.
+ */
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { HttpError, notFound } from './errors';

@@ -1,3 +1,8 @@
+/**
+ * The partner-side systems that lifecycle provisioning reaches in sandbox mode: middleware tenants, CRM connections,
+ * audit archives and a Slack-compatible alert sink. Tenant creates are counted, refused ones too, so tests can
+ * prove "no duplicate tenant"; the CRM refuses a wrong client secret (lifecycle seed, Edge Case 2).
+ */
 import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';

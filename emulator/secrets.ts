@@ -1,3 +1,7 @@
+/**
+ * Secret handling shared by the routes: the mask shown in place of a stored secret (secrets are write-only, as in
+ * Genesys Cloud) and a constant-time comparison for the OAuth client and CRM secrets the emulator checks.
+ */
 import { timingSafeEqual } from 'node:crypto';
 
 /** What the emulator shows instead of a secret: secrets are write-only, as in Genesys Cloud. */

@@ -1,3 +1,8 @@
+/**
+ * `startEmulator`: builds one emulator (state, settings, delivery queue, route table) and serves it over real HTTP,
+ * so tests (port 0: a free one) and the process entry run the same thing. `close()` cancels every timer and
+ * delivery and closes every connection, so a test process exits without dangling handles.
+ */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,8 @@
+/**
+ * The emulator's settings (OAuth clients, token lifetime, audit webhook secret, retry policy and timeout, CRM
+ * secret): schema and defaults, the partial update of `POST /__emulator/settings`, and what is shown of them
+ * (never a secret). Routes read them when used, so a change applies to tokens issued and events emitted afterwards.
+ */
 import { z } from 'zod';
 
 /** How an outgoing webhook delivery is retried: `maxRetries` retries after the first attempt, the first after

@@ -1,3 +1,8 @@
+/**
+ * Everything the emulated Genesys Cloud and partner systems remember, as plain in-memory records: objects and
+ * version rules, tokens, subscriptions, integrations and installations, tenants, CRM connections, archives, alerts
+ * and faults. Outgoing deliveries are not here (delivery.ts owns them); a reset replaces the whole state.
+ */
 import type { Fault } from './faults';
 import type { IntegrationWebhook } from './integrations';
 import type { AuditSubscription } from './webhooks';

@@ -1,8 +1,10 @@
+/**
+ * Tools for tests that drive the emulator from outside, over HTTP, as Tollgate would: `emulatorClient` (token,
+ * API, admin and plain calls), `startWebhookReceiver` (keeps the raw bytes of each webhook the emulator sends, for
+ * signature checks, and answers as scripted) and `waitFor` (a bounded poll, since deliveries are asynchronous).
+ */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-/** Tools for tests that drive the emulator over HTTP: a client for its APIs, a receiver that captures the
- * webhooks it sends, and a bounded wait. */
 
 export interface EmulatorResponse<T = unknown> {
   status: number;

@@ -1,3 +1,8 @@
+/**
+ * Config-audit webhooks: the subscription API (`/api/v2/webhooks/webhooks`) and the `configuration.updated` event
+ * that every object change sends to each enabled subscription filtering for it, HMAC-signed over the body bytes.
+ * A retry sends the same bytes with a fresh `X-Genesys-Event-Timestamp`, so it passes the receiver's replay window.
+ */
 import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';

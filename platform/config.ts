@@ -27,7 +27,8 @@ export function parseDuration(text: string): number {
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']);
 }
 
-const duration = z.string().transform((text, ctx) => {
+/** A duration setting or CLI option (`30s`, `5m`, …) as milliseconds. */
+export const durationSchema = z.string().transform((text, ctx) => {
   try {
     return parseDuration(text);
   } catch (error) {
@@ -120,7 +121,7 @@ const EnvSchema = z.object({
   GENESYS_CLIENT_ID: z.string().min(1).optional(),
   GENESYS_CLIENT_SECRET: z.string().min(1).optional(),
   GENESYS_REQUESTS_PER_MINUTE: z.coerce.number().positive().default(300),
-  GENESYS_TIMEOUT: duration.default(10_000),
+  GENESYS_TIMEOUT: durationSchema.default(10_000),
 
   RECEIVER_HOST: z.string().min(1).default('127.0.0.1'),
   RECEIVER_PORT: port.default(3000),
@@ -128,7 +129,7 @@ const EnvSchema = z.object({
   // Sized to what one receiver can hand to Temporal well inside the sender's 3 s timeout: beyond it a flood gets
   // a fast 429 + Retry-After instead of timing out (seed 003, Edge Case 1). See docs/receivers.md.
   RECEIVER_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
-  RECEIVER_ACK_TIMEOUT: duration.default(2500),
+  RECEIVER_ACK_TIMEOUT: durationSchema.default(2500),
   CONFIG_AUDIT_WEBHOOK_SECRETS: list.optional(),
   CONFIG_AUDIT_SIGNATURE_HEADER: z.string().default('X-Genesys-Signature'),
   CONFIG_AUDIT_SIGNATURE_ENCODING: z.enum(['hex', 'base64']).default('hex'),
@@ -145,12 +146,12 @@ const EnvSchema = z.object({
   TOLLGATE_APPROVAL_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   TOLLGATE_APPROVERS: list.default(['alice', 'bob', 'carol', 'dave']),
   TOLLGATE_REQUIRED_APPROVALS: z.coerce.number().int().min(1).default(2),
-  TOLLGATE_APPROVAL_TTL: duration.default(7 * 86_400_000),
+  TOLLGATE_APPROVAL_TTL: durationSchema.default(7 * 86_400_000),
   TOLLGATE_TARGETS: targetTypes.default({}),
-  TOLLGATE_AUDIT_WAIT: duration.default(10 * 60_000),
-  TOLLGATE_HEARTBEAT_EVERY: duration.default(5 * 60_000),
-  TOLLGATE_HEARTBEAT_QUIET: duration.default(30 * 60_000),
-  TOLLGATE_HEARTBEAT_LOOKBACK: duration.default(24 * 3_600_000),
+  TOLLGATE_AUDIT_WAIT: durationSchema.default(10 * 60_000),
+  TOLLGATE_HEARTBEAT_EVERY: durationSchema.default(5 * 60_000),
+  TOLLGATE_HEARTBEAT_QUIET: durationSchema.default(30 * 60_000),
+  TOLLGATE_HEARTBEAT_LOOKBACK: durationSchema.default(24 * 3_600_000),
   TOLLGATE_BUSINESS_HOURS: BusinessHoursSchema.default({ always: false, fromDay: 1, toDay: 5, fromMinute: 8 * 60, toMinute: 18 * 60 }),
   TOLLGATE_TIMEZONE: z.string().default('UTC'),
   TOLLGATE_ALERT_WEBHOOK_URL: url.optional(),
@@ -162,7 +163,7 @@ const EnvSchema = z.object({
   CRM_CLIENT_SECRET: z.string().min(1).optional(),
   TOLLGATE_INTEGRATION_ID: z.string().min(1).optional(),
   TOLLGATE_SANDBOX_INTEGRATION_ID: z.string().min(1).optional(),
-  TOLLGATE_RECONCILE_EVERY: duration.default(3_600_000),
+  TOLLGATE_RECONCILE_EVERY: durationSchema.default(3_600_000),
 
   EMULATOR_PORT: port.default(4010),
   TOLLGATE_HOME: z.string().optional(),

@@ -30,8 +30,3 @@ export const SEARCH_ATTRIBUTES = [
 export function searchAttributeFlags(): string[] {
   return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
 }
-
-/** A value for a single-quoted string in a visibility query (`TollgateTarget = '…'`): backslashes and quotes escaped. */
-export function escapeVisibilityValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-}

@@ -14,12 +14,12 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { auditWorkflowId, isValidName, type AuditInput } from '../workflows/change-messages';
-import { startAudit } from '../workflows/change-gate-client';
+import { startAudit } from '../client/change-gate';
+import type { AuditInput } from '../workflows/audit-messages';
+import { auditWorkflowId, isValidName } from '../workflows/workflow-ids';
 import { acknowledge } from './ack';
 import type { ReceiverDeps } from './deps';
-import { HttpError } from './http-error';
-import { verifiedRawBody, verifiedWebhook } from './verified-webhook';
+import { parseVerifiedJson, verifiedWebhook } from './verified-webhook';
 
 export const CONFIG_AUDIT_PATH = '/webhooks/genesys-config-audit';
 
@@ -55,19 +55,7 @@ export function configAuditRoute(deps: ReceiverDeps): Router {
       logger,
     }),
     async (_req, res) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(verifiedRawBody(res).toString('utf8'));
-      } catch {
-        throw new HttpError(400, 'invalid_json', 'the body is not JSON');
-      }
-      const parsed = ConfigurationUpdatedSchema.safeParse(json);
-      if (!parsed.success) {
-        throw new HttpError(400, 'invalid_payload', 'the body is not a configuration.updated event', {}, {
-          issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-        });
-      }
-      const event = parsed.data;
+      const event = parseVerifiedJson(res, ConfigurationUpdatedSchema, 'a configuration.updated event');
       const input: AuditInput = {
         type: event.object.type,
         id: event.object.id,

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from '../workflows/canonical-json';
 import { LIFECYCLE_EVENTS, type EventSource, type InstallationEvent } from '../workflows/installation-messages';
 
 /** IDs become part of workflow IDs and visibility queries: keep them to printable characters without quotes. */
@@ -40,18 +41,6 @@ export type LifecyclePayload = z.infer<typeof LifecyclePayloadSchema>;
 
 /** Metadata keys a redelivery may add or change. */
 const VOLATILE_METADATA_KEY = /retry|attempt|deliver/i;
-
-/** JSON with object keys sorted at every level: equal values, equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 /** The part of an event that every redelivery of it shares. */
 export function stableCore(payload: LifecyclePayload): Record<string, unknown> {

@@ -16,12 +16,11 @@
  * installation workflow is the authority on duplicates (its seen set survives restarts and spans receivers).
  */
 import { Router } from 'express';
-import { HttpError } from './http-error';
+import { signalInstallation } from '../client/installations';
 import { acknowledge } from './ack';
 import type { ReceiverDeps } from './deps';
 import { LifecyclePayloadSchema, toInstallationEvent } from './lifecycle-event';
-import { signalInstallation } from './lifecycle-signal';
-import { verifiedRawBody, verifiedWebhook } from './verified-webhook';
+import { parseVerifiedJson, verifiedWebhook } from './verified-webhook';
 
 export const LIFECYCLE_PATH = '/v1/genesys/lifecycle';
 
@@ -76,23 +75,12 @@ export function lifecycleRoute(deps: ReceiverDeps): Router {
     }),
     async (req, res) => {
       const receivedAt = new Date();
-      let json: unknown;
-      try {
-        json = JSON.parse(verifiedRawBody(res).toString('utf8'));
-      } catch {
-        throw new HttpError(400, 'invalid_json', 'the body is not JSON');
-      }
-      const parsed = LifecyclePayloadSchema.safeParse(json);
-      if (!parsed.success) {
-        throw new HttpError(400, 'invalid_payload', 'the body is not a lifecycle event', {}, {
-          issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-        });
-      }
-      const event = toInstallationEvent(parsed.data, receivedAt);
+      const payload = parseVerifiedJson(res, LifecyclePayloadSchema, 'a lifecycle event');
+      const event = toInstallationEvent(payload, receivedAt);
       const context = { identity: event.identity, event: event.event, orgId: event.orgId, integrationId: event.integrationId };
 
       if (recent.has(event.identity)) {
-        logger.info({ ...context, retryCount: parsed.data.retryCount }, 'duplicate lifecycle delivery (already queued)');
+        logger.info({ ...context, retryCount: payload.retryCount }, 'duplicate lifecycle delivery (already queued)');
         metrics.acked.inc({ route: 'lifecycle', status: '200' });
         res.status(200).json({ status: 'duplicate_handled', identity: event.identity });
         return;

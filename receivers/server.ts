@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../client';
+import { connectClient } from '../client/connection';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { TemporalCalls } from './ack';

@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
+import type { z } from 'zod';
 import type { Logger } from '../platform/logger';
 import { HttpError } from './http-error';
 import type { ReceiverMetrics } from './metrics';
@@ -45,6 +46,26 @@ export function verifiedRawBody(res: Response): Buffer {
   const rawBody = (res.locals as Partial<VerifiedWebhookLocals>).rawBody;
   if (!Buffer.isBuffer(rawBody)) throw new Error('no verified body: mount verifiedWebhook(...) before this handler');
   return rawBody;
+}
+
+/**
+ * The verified body, parsed as JSON and validated by `schema`: 400 `invalid_json` when it is not JSON, 400
+ * `invalid_payload` with the issues when it is not `what`. Parsing happens only here, after verification.
+ */
+export function parseVerifiedJson<S extends z.ZodType>(res: Response, schema: S, what: string): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(verifiedRawBody(res).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the body is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new HttpError(400, 'invalid_payload', `the body is not ${what}`, {}, {
+      issues: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    });
+  }
+  return parsed.data;
 }
 
 export function verifiedWebhook(options: VerifiedWebhookOptions): RequestHandler {

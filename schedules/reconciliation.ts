@@ -5,40 +5,28 @@
  * (TOLLGATE_INTEGRATION_ID, or the sandbox's). Idempotent: an existing schedule is updated to the current settings.
  * Overlap policy SKIP: a slow run (thousands of orgs) is never stacked with the next.
  */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsAction } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../platform/config';
 import { reconciliationWorkflow } from '../workflows/reconciliation';
+import { reconciliationWorkflowId } from '../workflows/workflow-ids';
+import { ensureSchedule } from './ensure-schedule';
 
 export const reconciliationScheduleId = (taskQueue: string): string => `${taskQueue}:reconciliation`;
 
 export async function ensureReconciliationSchedule(client: Client, config: Config, taskQueue: string): Promise<string | undefined> {
   const integrationId = config.lifecycle.integrationId;
   if (!integrationId) return undefined;
-  const scheduleId = reconciliationScheduleId(taskQueue);
-  const spec = { intervals: [{ every: config.lifecycle.reconcileEveryMs }] };
-  const action: ScheduleOptionsAction = {
-    type: 'startWorkflow',
-    workflowType: reconciliationWorkflow,
-    workflowId: `reconciliation:${integrationId}`,
-    taskQueue,
-    args: [{ integrationId, reason: 'schedule' }],
-  };
-  try {
-    await client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-      memo: { purpose: 'lifecycle reconciliation' },
-    });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({
-      ...previous,
-      spec,
-      action,
-      policies: { ...previous.policies, overlap: ScheduleOverlapPolicy.SKIP },
-    }));
-  }
-  return scheduleId;
+  return ensureSchedule(client, {
+    scheduleId: reconciliationScheduleId(taskQueue),
+    spec: { intervals: [{ every: config.lifecycle.reconcileEveryMs }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: reconciliationWorkflow,
+      workflowId: reconciliationWorkflowId(integrationId),
+      taskQueue,
+      args: [{ integrationId, reason: 'schedule' }],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    memo: { purpose: 'lifecycle reconciliation' },
+  });
 }

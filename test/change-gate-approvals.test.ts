@@ -6,10 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { canonicalJson } from '../workflows/config-merge';
-import { ChangeIdConflictError, refusalOf, submitChange } from '../workflows/change-gate-client';
+import { ChangeIdConflictError, refusalOf, submitChange } from '../client/change-gate';
+import { canonicalJson } from '../workflows/canonical-json';
 import { rejectUpdate } from '../workflows/change-messages';
-import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
 import { heartbeatWorkflow } from '../workflows/heartbeat';
 import {
   approve,
@@ -23,16 +22,10 @@ import {
   waitForState,
   type ChangeHandle,
 } from './change-gate-support';
+import { useTestStack } from './fixtures';
+import { eventually, uniqueId, type TestStack } from './harness/stack';
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({ env: { TOLLGATE_APPROVERS: 'alice,bob,carol,dave', TOLLGATE_REQUIRED_APPROVALS: '2' } });
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useTestStack({ env: { TOLLGATE_APPROVERS: 'alice,bob,carol,dave', TOLLGATE_REQUIRED_APPROVALS: '2' } });
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {

@@ -7,25 +7,19 @@ import { createHmac } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ensureHeartbeatSchedule, heartbeatScheduleId } from '../schedules/heartbeat';
 import type { auditWorkflow } from '../workflows/audit';
+import type { AuditResult } from '../workflows/audit-messages';
 import type { changeWorkflow } from '../workflows/change';
-import { auditWorkflowId, changeWorkflowId, revertChangeId, type AuditResult, type TargetRef } from '../workflows/change-messages';
-import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
+import { auditWorkflowId, changeWorkflowId, revertChangeId, type TargetRef } from '../workflows/workflow-ids';
 import { approveBy, auditDeliveries, emulatorState, planned, readObject, seedObject, statusOf, submit, waitForState } from './change-gate-support';
+import { useTestStack } from './fixtures';
+import { eventually, uniqueId } from './harness/stack';
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({
-    env: {
-      TOLLGATE_TARGETS: JSON.stringify({ ivr: { onDrift: 'revert' }, queue: { onDrift: 'alert' } }),
-      TOLLGATE_HEARTBEAT_QUIET: '1s',
-      TOLLGATE_HEARTBEAT_EVERY: '1h',
-    },
-  });
-});
-
-afterAll(async () => {
-  await stack?.close();
+const stack = useTestStack({
+  env: {
+    TOLLGATE_TARGETS: JSON.stringify({ ivr: { onDrift: 'revert' }, queue: { onDrift: 'alert' } }),
+    TOLLGATE_HEARTBEAT_QUIET: '1s',
+    TOLLGATE_HEARTBEAT_EVERY: '1h',
+  },
 });
 
 function auditHandle(target: TargetRef, version: number) {

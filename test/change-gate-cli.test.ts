@@ -8,21 +8,17 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signApproval } from '../activities/approval-signature';
-import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
+import { signApproval } from '../approvals/approval-hmac';
 import { readObject, seedObject } from './change-gate-support';
+import { useTestStack } from './fixtures';
+import { eventually, uniqueId } from './harness/stack';
 
 const ROOT = join(__dirname, '..');
-let stack: TestStack;
+const stack = useTestStack();
 let dir: string;
 
 beforeAll(async () => {
-  stack = await startTestStack();
   dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 interface Run {

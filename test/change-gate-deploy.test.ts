@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually, startTestStack, type TestStack } from './harness/stack';
+import type { TargetRef } from '../workflows/workflow-ids';
 import {
   activityInFlight,
   approveBy,
@@ -21,21 +21,14 @@ import {
   waitForState,
   type ChangeHandle,
 } from './change-gate-support';
-import type { TargetRef } from '../workflows/change-messages';
+import { useTestStack } from './fixtures';
+import { eventually, startTestStack, type TestStack } from './harness/stack';
 
 const ROOT = join(__dirname, '..');
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({
+const stack = useTestStack({
     env: { TOLLGATE_TARGETS: JSON.stringify({ flow: { versionRule: 'current', onDrift: 'alert' } }) },
   });
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 afterEach(async () => {
   await stack.emulator.admin('DELETE', '/faults');

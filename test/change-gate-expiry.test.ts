@@ -5,19 +5,20 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createChangeGateActivities } from '../activities/change-gate';
 import { createAlertSender } from '../activities/alerts';
+import { createChangeGateActivities } from '../activities/change-gate';
+import { signApproval } from '../approvals/approval-hmac';
+import { emulatorSettingsFor, generateSandboxSecrets, sandboxEnv } from '../cli/sandbox';
 import { startEmulator, type RunningEmulator } from '../emulator/server';
 import { GenesysClient } from '../genesys/client';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { SEARCH_ATTRIBUTES } from '../platform/search-attributes';
-import { emulatorSettingsFor, generateSandboxSecrets, sandboxEnv } from '../platform/sandbox';
 import { ensureTestServer } from '../platform/temporal-binary';
 import { changeWorkflow } from '../workflows/change';
-import { approveUpdate, changeWorkflowId, statusQuery } from '../workflows/change-messages';
+import { approveUpdate, statusQuery } from '../workflows/change-messages';
 import { genesysTaskQueue } from '../workflows/task-queues';
-import { signApproval } from '../activities/approval-signature';
+import { changeWorkflowId } from '../workflows/workflow-ids';
 import { eventually, uniqueId, workflowBundle } from './harness/stack';
 
 let env: TestWorkflowEnvironment;

@@ -4,20 +4,12 @@
  * emulator's HTTP API.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { signApproval } from '../activities/approval-signature';
-import { submitChange } from '../workflows/change-gate-client';
+import { signApproval } from '../approvals/approval-hmac';
+import { submitChange } from '../client/change-gate';
 import type { changeWorkflow } from '../workflows/change';
-import {
-  approveUpdate,
-  statusQuery,
-  targetQuery,
-  targetWorkflowId,
-  type ChangeInput,
-  type ChangeState,
-  type ChangeStatus,
-  type TargetRef,
-  type TargetSnapshot,
-} from '../workflows/change-messages';
+import { approveUpdate, statusQuery, type ChangeInput, type ChangeState, type ChangeStatus } from '../workflows/change-messages';
+import { targetQuery, type TargetSnapshot } from '../workflows/target-messages';
+import { targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import { eventually, uniqueId, type TestStack } from './harness/stack';
 
 export type ChangeHandle = WorkflowHandle<typeof changeWorkflow>;

@@ -2,14 +2,15 @@
  * The change gate's pure parts: canonical JSON and the 3-way re-merge, the approval policy, approval signatures,
  * the conflict back-off and "business hours" for the heartbeat.
  */
-import { approvalSignatureValid, signApproval } from '../activities/approval-signature';
 import { withinBusinessHours } from '../activities/business-hours';
 import { payloadHash } from '../activities/plan';
+import { approvalSignatureValid, signApproval } from '../approvals/approval-hmac';
 import { BusinessHoursSchema } from '../platform/config';
+import { canonicalJson } from '../workflows/canonical-json';
 import { conflictBackoffMs } from '../workflows/change';
-import { applyChanges, canonicalJson, diffFields, divergedFields, invertChanges, readBackMismatch, restoringPatch } from '../workflows/config-merge';
-import { parseTargetAddress } from '../workflows/change-messages';
 import { approvalMessage, approvalRefusal, rejectionRefusal, type ApprovalContext } from '../workflows/change-policy';
+import { applyChanges, diffFields, divergedFields, invertChanges, readBackMismatch, restoringPatch } from '../workflows/config-merge';
+import { parseTargetAddress } from '../workflows/workflow-ids';
 
 describe('canonical JSON and the payload hash', () => {
   it('sorts keys at every depth, so key order never changes the hash', () => {

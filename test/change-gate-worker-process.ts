@@ -3,8 +3,8 @@
  * shutdown, no chance to report anything). Configured from the environment like `tollgate worker`; prints
  * `ready` on stdout once both of its workers poll.
  */
-import { connectClient } from '../client';
 import { createActivities } from '../activities';
+import { connectClient } from '../client/connection';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';

@@ -1,3 +1,7 @@
+/**
+ * Configuration (platform/config.ts): read once from the environment, validated, `*_FILE` secrets, and a message
+ * that names every bad setting.
+ */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,10 @@
+/**
+ * The emulator's config-audit webhooks over HTTP: subscriptions, signed `configuration.updated` deliveries, retries,
+ * paused delivery.
+ */
 import { createHmac } from 'node:crypto';
-import { type RunningEmulator, startEmulator } from '../emulator';
-import { type CapturedRequest, type EmulatorClient, emulatorClient, waitFor, type WebhookReceiver, startWebhookReceiver } from '../emulator/testing';
+import { type CapturedRequest, waitFor, type WebhookReceiver, startWebhookReceiver } from '../emulator/testing';
+import { useEmulator } from './fixtures';
 
 const SECRET = 'audit-secret';
 
@@ -20,8 +24,7 @@ function expectSignedBy(secret: string, request: CapturedRequest): void {
 }
 
 describe('Genesys Cloud emulator: config-audit webhooks', () => {
-  let emulator: RunningEmulator;
-  let client: EmulatorClient;
+  const { client } = useEmulator();
   let receiver: WebhookReceiver;
 
   const deliveries = async () => (await client.admin<{ deliveries: DeliveryView[] }>('GET', '/state')).body.deliveries;
@@ -40,11 +43,6 @@ describe('Genesys Cloud emulator: config-audit webhooks', () => {
       ...body,
     });
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0 });
-    client = emulatorClient(emulator.url);
-  });
-  afterAll(() => emulator.close());
   beforeEach(async () => {
     await client.admin('POST', '/reset');
     await client.admin('POST', '/settings', { auditRetry: { initialDelayMs: 20 } });

@@ -1,5 +1,8 @@
-import { type RunningEmulator, startEmulator } from '../emulator';
-import { type EmulatorClient, emulatorClient } from '../emulator/testing';
+/**
+ * The emulator's configuration objects over HTTP: versions, the seed's `version = current + 1` rule, 409s, the paged
+ * change list.
+ */
+import { useEmulator } from './fixtures';
 
 interface WireObject {
   id: string;
@@ -19,14 +22,8 @@ interface ChangesPage {
 }
 
 describe('Genesys Cloud emulator: configuration objects', () => {
-  let emulator: RunningEmulator;
-  let client: EmulatorClient;
+  const { client } = useEmulator();
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0 });
-    client = emulatorClient(emulator.url);
-  });
-  afterAll(() => emulator.close());
   beforeEach(async () => {
     await client.admin('POST', '/reset');
     await client.admin('PUT', '/objects/ivr/main-menu', { version: 9, greeting: 'Welcome', timeoutSeconds: 5 });

@@ -1,9 +1,10 @@
-import { type RunningEmulator, startEmulator } from '../emulator';
-import { type EmulatorClient, emulatorClient, waitFor, type WebhookReceiver, startWebhookReceiver } from '../emulator/testing';
+/** The emulator's fault injection (status codes, latency, 429 with Retry-After, dropped connections) and its reset. */
+import { startEmulator } from '../emulator';
+import { emulatorClient, waitFor, type WebhookReceiver, startWebhookReceiver } from '../emulator/testing';
+import { useEmulator } from './fixtures';
 
 describe('Genesys Cloud emulator: fault injection and reset', () => {
-  let emulator: RunningEmulator;
-  let client: EmulatorClient;
+  const { emulator, client } = useEmulator();
 
   const addFault = async (fault: Record<string, unknown>) => {
     const response = await client.admin<{ id: string }>('POST', '/faults', fault);
@@ -11,11 +12,6 @@ describe('Genesys Cloud emulator: fault injection and reset', () => {
     return response.body.id;
   };
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0 });
-    client = emulatorClient(emulator.url);
-  });
-  afterAll(() => emulator.close());
   beforeEach(async () => {
     await client.admin('POST', '/reset');
     await client.admin('PUT', '/objects/ivr/main-menu', { greeting: 'Welcome' });

@@ -1,6 +1,10 @@
+/**
+ * The emulator's integration lifecycle webhooks over HTTP: signed delivery, retry policy, retry metadata,
+ * duplicates, out-of-order.
+ */
 import { createHmac } from 'node:crypto';
-import { type RunningEmulator, startEmulator } from '../emulator';
-import { type CapturedRequest, type EmulatorClient, emulatorClient, waitFor, type WebhookReceiver, startWebhookReceiver } from '../emulator/testing';
+import { type CapturedRequest, waitFor, type WebhookReceiver, startWebhookReceiver } from '../emulator/testing';
+import { useEmulator } from './fixtures';
 
 const SECRET = 'your_hmac_signing_secret';
 const INTEGRATION = 'a1b2c3d4-e5f6-7890-abcd-ef1234567890';
@@ -38,8 +42,7 @@ function expectSignedBy(secret: string, request: CapturedRequest): void {
 }
 
 describe('Genesys Cloud emulator: integration lifecycle webhooks', () => {
-  let emulator: RunningEmulator;
-  let client: EmulatorClient;
+  const { client } = useEmulator();
   let receiver: WebhookReceiver;
 
   const configureWebhook = (overrides: Record<string, unknown> = {}) =>
@@ -57,11 +60,6 @@ describe('Genesys Cloud emulator: integration lifecycle webhooks', () => {
   const received = (count: number) =>
     waitFor(() => receiver.received.length >= count && receiver.received, { what: `${count} lifecycle deliveries` });
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0 });
-    client = emulatorClient(emulator.url);
-  });
-  afterAll(() => emulator.close());
   beforeEach(async () => {
     await client.admin('POST', '/reset');
     receiver = await startWebhookReceiver();

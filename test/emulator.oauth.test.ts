@@ -1,15 +1,11 @@
-import { type RunningEmulator, startEmulator } from '../emulator';
-import { type EmulatorClient, emulatorClient, waitFor } from '../emulator/testing';
+/** The emulator's OAuth client-credentials endpoints and token checks. */
+import { startEmulator } from '../emulator';
+import { emulatorClient, waitFor } from '../emulator/testing';
+import { useEmulator } from './fixtures';
 
 describe('Genesys Cloud emulator: OAuth client credentials', () => {
-  let emulator: RunningEmulator;
-  let client: EmulatorClient;
+  const { emulator, client } = useEmulator();
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0 });
-    client = emulatorClient(emulator.url);
-  });
-  afterAll(() => emulator.close());
   beforeEach(() => client.admin('POST', '/reset'));
 
   it("issues a bearer token at the seed's /api/v2/oauth/token for form-encoded client credentials", async () => {

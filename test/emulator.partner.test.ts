@@ -1,16 +1,13 @@
-import { type RunningEmulator, startEmulator } from '../emulator';
-import { type EmulatorClient, emulatorClient } from '../emulator/testing';
+/**
+ * The partner-side systems the emulator plays in sandbox mode: middleware tenants, CRM connections, the audit
+ * archive.
+ */
+import { useEmulator } from './fixtures';
 
 describe('Genesys Cloud emulator: partner-side systems', () => {
-  let emulator: RunningEmulator;
-  let client: EmulatorClient;
+  const { client } = useEmulator();
   const tenant = { tenantId: 'tenant_acme_corp', orgId: 'org-acme', integrationId: 'int-1', configuration: { syncInterval: 'PT5M' } };
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0 });
-    client = emulatorClient(emulator.url);
-  });
-  afterAll(() => emulator.close());
   beforeEach(() => client.admin('POST', '/reset'));
 
   it('creates a middleware tenant once: 201, then 409, counted so tests can prove "no duplicate tenant"', async () => {

@@ -1,3 +1,4 @@
+/** Stops the Temporal dev server and PostgreSQL that test/global-setup.ts started for the run. */
 import type { DevServer } from '../platform/dev-server';
 
 export default async function globalTeardown(): Promise<void> {

@@ -3,38 +3,16 @@
  * installed events" trap): uninstall before install, uninstall during install, resurrection by a stale install, a
  * real re-install, and the seen identities surviving continue-as-new.
  */
-import type { Pool } from 'pg';
+import { signalInstallation } from '../client/installations';
 import { TollgateIntegration, TollgateKind, TollgateOrg, TollgateState } from '../platform/search-attributes';
 import { LifecyclePayloadSchema, toInstallationEvent } from '../receivers/lifecycle-event';
-import { signalInstallation } from '../receivers/lifecycle-signal';
 import { installationWorkflow } from '../workflows/installation';
-import { installationWorkflowId } from '../workflows/installation-messages';
-import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
-import {
-  CRM,
-  emit,
-  emulatorState,
-  installation,
-  lifecyclePayload,
-  openPool,
-  postSigned,
-  schemaExists,
-  settledIn,
-  tenantOf,
-} from './lifecycle-support';
+import { installationWorkflowId } from '../workflows/workflow-ids';
+import { useLifecycleStack } from './fixtures';
+import { eventually, uniqueId } from './harness/stack';
+import { CRM, emit, emulatorState, installation, lifecyclePayload, postSigned, schemaExists, settledIn, tenantOf } from './lifecycle-support';
 
-let stack: TestStack;
-let pool: Pool;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  pool = openPool(stack);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await stack?.close();
-});
+const { stack, pool } = useLifecycleStack();
 
 afterEach(async () => {
   await stack.emulator.admin('DELETE', '/faults');

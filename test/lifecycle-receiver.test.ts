@@ -6,42 +6,18 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import type { Pool } from 'pg';
-import { connectClient } from '../client';
+import { connectClient } from '../client/connection';
+import { signalInstallation } from '../client/installations';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
-import { LIFECYCLE_EVENTS } from '../platform/sandbox';
 import { LifecyclePayloadSchema, toInstallationEvent } from '../receivers/lifecycle-event';
-import { signalInstallation } from '../receivers/lifecycle-signal';
 import { startReceivers, type RunningReceivers } from '../receivers/server';
-import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
-import {
-  CRM,
-  deliveriesFor,
-  emit,
-  emulatorState,
-  installation,
-  lifecyclePayload,
-  openPool,
-  postSigned,
-  schemaExists,
-  settledIn,
-  startTcpProxy,
-  tenantOf,
-} from './lifecycle-support';
+import { LIFECYCLE_EVENTS } from '../workflows/installation-messages';
+import { useLifecycleStack } from './fixtures';
+import { eventually, uniqueId } from './harness/stack';
+import { CRM, deliveriesFor, emit, emulatorState, installation, lifecyclePayload, postSigned, schemaExists, settledIn, startTcpProxy, tenantOf } from './lifecycle-support';
 
-let stack: TestStack;
-let pool: Pool;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  pool = openPool(stack);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await stack?.close();
-});
+const { stack, pool } = useLifecycleStack();
 
 afterEach(async () => {
   await stack.emulator.admin('DELETE', '/faults');

@@ -7,25 +7,15 @@ import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../schedules/reconciliation';
-import type { ReconciliationSummary } from '../workflows/installation-messages';
 import { reconciliationWorkflow } from '../workflows/reconciliation';
-import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
-import { CRM, emit, emulatorState, installation, openPool, schemaExists, settledIn, tenantOf } from './lifecycle-support';
+import type { ReconciliationSummary } from '../workflows/reconciliation-messages';
+import { useLifecycleStack } from './fixtures';
+import { eventually, uniqueId } from './harness/stack';
+import { CRM, emit, emulatorState, installation, schemaExists, settledIn, tenantOf } from './lifecycle-support';
 
-let stack: TestStack;
-let pool: Pool;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  pool = openPool(stack);
-});
-
-afterAll(async () => {
-  await stack?.client.schedule.getHandle(reconciliationScheduleId(stack.taskQueue)).delete().catch(() => undefined);
-  await pool?.end();
-  await stack?.close();
+const { stack, pool } = useLifecycleStack({
+  beforeClose: (stack) => stack.client.schedule.getHandle(reconciliationScheduleId(stack.taskQueue)).delete().catch(() => undefined),
 });
 
 afterEach(async () => {

@@ -2,23 +2,12 @@
  * The install saga and teardown against a real Temporal server, the real worker and receivers, PostgreSQL, and
  * the emulator's partner systems over HTTP.
  */
-import type { Pool } from 'pg';
 import { reconciliationWorkflow } from '../workflows/reconciliation';
-import { startTestStack, uniqueId, type TestStack } from './harness/stack';
-import { CRM, emit, emulatorState, openPool, schemaExists, settledIn, tenantOf } from './lifecycle-support';
+import { useLifecycleStack } from './fixtures';
+import { uniqueId } from './harness/stack';
+import { CRM, emit, emulatorState, schemaExists, settledIn, tenantOf } from './lifecycle-support';
 
-let stack: TestStack;
-let pool: Pool;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  pool = openPool(stack);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await stack?.close();
-});
+const { stack, pool } = useLifecycleStack();
 
 describe('install saga', () => {
   it('provisions tenant, schema and CRM connection for a signed install, and tears them down in the seed order on uninstall', async () => {

@@ -63,6 +63,22 @@ describe('event identity (Edge Case 3)', () => {
   };
   const identify = (payload: unknown) => eventIdentity(LifecyclePayloadSchema.parse(payload));
 
+  it('keeps identities byte-identical across releases: they are persisted in every installation\'s seen set', () => {
+    // Computed before the two canonical-JSON functions became one (workflows/canonical-json.ts): if this changes,
+    // every running installation would take a redelivered event for a new one.
+    const payload = {
+      event: 'installed',
+      integrationId: 'int-1',
+      orgId: 'org-1',
+      tenantId: 'tenant_1',
+      configuration: { crmEndpoint: 'https://acme.salesforce.com', nested: { b: [1, 'two', null, { z: true, a: 1.5 }], a: 'é\u2028' } },
+      eventTimestamp: '2026-01-01T00:00:00Z',
+      metadata: { sequence: 3, installedBy: 'admin', retryCount: 2, deliveryAttempt: 4 },
+      retryCount: 1,
+    };
+    expect(identify(payload)).toBe('sha256:ec849795b9e48e19f37560196a2b94f676f77e64ef31ef23f6054e2f58e9997d');
+  });
+
   it('ignores retryCount, deliveryAttempt, a drifting eventTimestamp and retry-like metadata, and key order', () => {
     const retried = {
       metadata: { sequence: 1, source: 'marketplace', installedBy: 'admin@acme.com', deliveryAttemptId: 'x' },

@@ -7,7 +7,8 @@ import { Pool } from 'pg';
 import { schemaNameForTenant } from '../activities/provisioning/database-schema';
 import { heartbeatScheduleId } from '../schedules/heartbeat';
 import { reconciliationScheduleId } from '../schedules/reconciliation';
-import { installationStateQuery, installationWorkflowId, type InstallationStateName, type InstallationView } from '../workflows/installation-messages';
+import { installationStateQuery, type InstallationStateName, type InstallationView } from '../workflows/installation-messages';
+import { installationWorkflowId } from '../workflows/workflow-ids';
 import { eventually, type TestStack } from './harness/stack';
 
 export interface EmitRequest {

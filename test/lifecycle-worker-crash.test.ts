@@ -4,8 +4,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Pool } from 'pg';
+import { installationWorkflowId } from '../workflows/workflow-ids';
 import { eventually, startTestStack, uniqueId, type TestStack } from './harness/stack';
-import { installationWorkflowId } from '../workflows/installation-messages';
 import {
   CRM,
   deleteWorkerSchedules,

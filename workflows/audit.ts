@@ -23,17 +23,11 @@ import {
 } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import { classifiedSignal, type AuditInput, type AuditResult } from './audit-messages';
 import { changeWorkflow } from './change';
-import {
-  auditedSignal,
-  changeWorkflowId,
-  classifiedSignal,
-  revertChangeId,
-  targetAddress,
-  type AuditInput,
-  type AuditResult,
-  type Classification,
-} from './change-messages';
+import { auditedSignal } from './change-messages';
+import type { Classification } from './target-messages';
+import { changeWorkflowId, revertChangeId, targetAddress } from './workflow-ids';
 
 const gate = proxyActivities<ChangeGateActivities>({
   startToCloseTimeout: '30 seconds',

@@ -1,19 +1,16 @@
 /**
- * The change gate's vocabulary, shared by its workflows and by every client (CLI, receivers, activities, tests):
- * inputs, states, the plan, and each signal, update and query, defined once so that no caller uses string names.
- *
- * Workflow IDs are derived from identity, so a re-sent request finds the workflow it already started:
- *   change:<changeId>                 one change (a change ID comes from CI, or `chg-<uuid>` from the CLI)
- *   target:<type>:<id>                one Genesys Cloud object: its deploy lock (FIFO) and its ledger
- *   audit:<type>:<id>:<version>       the audit of one version of one object, whether webhook or poll found it
+ * The change workflow's contract (`change:<changeId>`), shared by the workflow and every client (CLI, tests,
+ * benchmarks): its input, states, plan and status; the updates, signals and queries it answers, defined once so
+ * that nobody uses string names; and the shapes its deploy activities exchange with it.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { FieldChange, Fields } from './config-merge';
+import type { TargetRef } from './workflow-ids';
 
-export interface TargetRef {
-  type: string;
-  id: string;
-}
+export type { TargetRef };
+
+/** Keys of a configuration object that are not fields: the server manages them and a change cannot set them. */
+export const METADATA_KEYS: readonly string[] = ['id', 'type', 'version', 'lastModifiedTime', 'modifiedBy', 'selfUri'];
 
 /** `planning` is the short moment before the plan exists; the rest are the states CI and operators see. */
 export const CHANGE_STATES = [
@@ -161,130 +158,3 @@ export const auditedSignal = defineSignal<[{ version: number; auditWorkflowId: s
 export const planQuery = defineQuery<Plan | undefined>('plan');
 export const approvalsQuery = defineQuery<{ required?: number; approvals: Approval[] }>('approvals');
 export const statusQuery = defineQuery<ChangeStatus>('status');
-
-// Target (per-object lock + ledger) messages.
-export type LedgerKind = 'deploy' | 'rollback';
-export interface LedgerEntry {
-  version: number;
-  changeId: string;
-  kind: LedgerKind;
-  at: string;
-}
-export interface ProducedVersion {
-  version: number;
-  kind: LedgerKind;
-  fields: Fields;
-}
-export interface EnqueueRequest {
-  changeWorkflowId: string;
-  changeId: string;
-}
-export interface ReleaseRequest {
-  changeWorkflowId: string;
-  changeId: string;
-  /** Versions this deploy wrote, in order; the last one's fields become the last approved state. */
-  produced: ProducedVersion[];
-  /** Versions a write whose outcome stayed unknown may have produced (see workflows/change.ts). */
-  unconfirmed?: number[];
-}
-export interface ClassifyRequest {
-  version: number;
-  /** The audit workflow to answer with `classifiedSignal`. */
-  replyTo: string;
-  modifiedBy?: { kind: string; id: string };
-}
-export interface Classification {
-  version: number;
-  approved: boolean;
-  changeId?: string;
-  kind?: LedgerKind;
-  /** The state the gate last wrote, for a drift revert. */
-  lastApproved?: { version: number; fields: Fields; changeId: string };
-}
-export interface TargetSnapshot {
-  target: TargetRef;
-  holder?: EnqueueRequest & { grantedAt: string };
-  queue: EnqueueRequest[];
-  ledger: LedgerEntry[];
-  lastApproved?: { version: number; fields: Fields; changeId: string };
-  unconfirmed: { version: number; changeId: string }[];
-  pendingClassifications: ClassifyRequest[];
-}
-export const enqueueSignal = defineSignal<[EnqueueRequest]>('enqueue');
-export const releaseSignal = defineSignal<[ReleaseRequest]>('release');
-export const classifySignal = defineSignal<[ClassifyRequest]>('classify');
-export const targetQuery = defineQuery<TargetSnapshot>('target');
-
-// Audit messages.
-export type AuditSource = 'webhook' | 'poll';
-export interface AuditInput {
-  type: string;
-  id: string;
-  version: number;
-  lastModifiedTime?: string;
-  modifiedBy?: { kind: string; id: string };
-  source: AuditSource;
-  eventId?: string;
-}
-export interface AuditResult {
-  target: TargetRef;
-  version: number;
-  source: AuditSource;
-  verdict: 'approved' | 'drift';
-  changeId?: string;
-  alerted: boolean;
-  revertChangeId?: string;
-}
-export const classifiedSignal = defineSignal<[Classification]>('classified');
-
-// Heartbeat.
-export interface HeartbeatResult {
-  checkedAt: string;
-  inBusinessHours: boolean;
-  lastWebhookAuditAt?: string;
-  quiet: boolean;
-  polledSince?: string;
-  changesFound: number;
-  auditsStarted: number;
-  alreadyAudited: number;
-}
-
-// Identity.
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-export function isValidName(text: string): boolean {
-  return NAME.test(text) && text.length <= 200;
-}
-
-/** `TYPE/ID` → `{ type, id }`; undefined when it is not a target address. */
-export function parseTargetAddress(text: string): TargetRef | undefined {
-  const slash = text.indexOf('/');
-  if (slash <= 0) return undefined;
-  const type = text.slice(0, slash);
-  const id = text.slice(slash + 1);
-  return isValidName(type) && isValidName(id) ? { type, id } : undefined;
-}
-
-export function targetAddress(target: TargetRef): string {
-  return `${target.type}/${target.id}`;
-}
-
-export function changeWorkflowId(changeId: string): string {
-  return `change:${changeId}`;
-}
-
-export function targetWorkflowId(target: TargetRef): string {
-  return `target:${target.type}:${target.id}`;
-}
-
-export function auditWorkflowId(target: TargetRef, version: number): string {
-  return `audit:${target.type}:${target.id}:${version}`;
-}
-
-/** The change that reverts drift found at `version`: one per drifted version, however often it is audited. */
-export function revertChangeId(target: TargetRef, version: number): string {
-  return `revert-${target.type}-${target.id}-${version}`;
-}
-
-/** Change IDs the CLI refuses, because they belong to the gate itself. */
-export const RESERVED_CHANGE_ID_PREFIX = 'revert-';

@@ -28,31 +28,13 @@ import {
 } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
-import { applyChanges, divergedFields, fieldsEqual, invertChanges, readBackMismatch, type Fields } from './config-merge';
-import {
-  approvalsQuery,
-  approveUpdate,
-  auditedSignal,
-  changeWorkflowId,
-  FINAL_STATES,
-  lockGrantedSignal,
-  planQuery,
-  rejectUpdate,
-  releaseSignal,
-  revertChangeId,
-  statusQuery,
-  targetAddress,
-  targetWorkflowId,
-  type ChangeInput,
-  type ChangePolicy,
-  type ChangeState,
-  type ChangeStatus,
-  type DeployResult,
-  type ObjectSnapshot,
-  type ProducedVersion,
-} from './change-messages';
+import { approvalsQuery, approveUpdate, auditedSignal, FINAL_STATES, lockGrantedSignal, planQuery, rejectUpdate, statusQuery, type ChangeInput, type ChangePolicy, type ChangeState, type ChangeStatus, type DeployResult, type ObjectSnapshot } from './change-messages';
 import { approvalRefusal, rejectionRefusal, type ApprovalContext } from './change-policy';
+import { applyChanges, divergedFields, fieldsEqual, invertChanges, readBackMismatch, type Fields } from './config-merge';
+import { describeFailure, FailureType, rootFailure } from './failures';
+import { releaseSignal, type ProducedVersion } from './target-messages';
 import { genesysTaskQueue } from './task-queues';
+import { changeWorkflowId, revertChangeId, targetAddress, targetWorkflowId } from './workflow-ids';
 
 /** How many 409s one write survives before the change fails (seed Edge Case 1: retry with backoff, bounded). */
 export const MAX_CONFLICT_RETRIES = 8;
@@ -142,7 +124,7 @@ class ChangeRecord {
   }
 }
 
-function refuse(code: string, message: string, type = 'ApprovalRefused'): ApplicationFailure {
+function refuse(code: string, message: string, type: string = FailureType.ApprovalRefused): ApplicationFailure {
   return ApplicationFailure.create({ type, message: `${code}: ${message}`, details: [code], nonRetryable: true });
 }
 
@@ -178,7 +160,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
         signature: request.signature,
       });
       if (verdict !== 'valid') {
-        throw refuse('bad_signature', verdict === 'no_approval_key' ? 'the worker has no approval key' : 'the approval signature does not verify', 'BadApprovalSignature');
+        throw refuse('bad_signature', verdict === 'no_approval_key' ? 'the worker has no approval key' : 'the approval signature does not verify', FailureType.BadApprovalSignature);
       }
       // The change may have moved on (expired, rejected, another approval by the same person) while we waited.
       const late = approvalRefusal(change.approvalContext(), request);
@@ -209,7 +191,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     {
       validator: (request) => {
         const refusal = rejectionRefusal(change.approvalContext(), request);
-        if (refusal) throw refuse(refusal.code, refusal.message, 'RejectionRefused');
+        if (refusal) throw refuse(refusal.code, refusal.message, FailureType.RejectionRefused);
       },
     },
   );
@@ -238,11 +220,9 @@ function isFinal(state: ChangeState): boolean {
 }
 
 function failureReason(error: unknown): string {
-  const failure = error as { cause?: { type?: string; message?: string }; message?: string };
-  const cause = failure.cause;
-  if (cause?.type === 'GenesysNotFoundError') return `target_not_found: ${cause.message ?? ''}`.trim();
-  if (cause?.type) return `${cause.type}: ${cause.message ?? ''}`;
-  return failure.message ?? String(error);
+  const failure = rootFailure(error);
+  if (failure.type === FailureType.GenesysNotFound) return `target_not_found: ${failure.message}`.trim();
+  return describeFailure(error);
 }
 
 async function runChange(change: ChangeRecord): Promise<void> {

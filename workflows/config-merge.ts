@@ -1,5 +1,5 @@
 /**
- * The pure core of the change gate: canonical JSON, field diffs and the 3-way re-merge that Edge Case 1 and the
+ * The pure core of the change gate: field diffs and the 3-way re-merge that Edge Case 1 and the
  * "Version Control Ignorance" trap ask for. Deterministic and dependency-free, so workflow code, activities and the
  * CLI all compute exactly the same thing.
  *
@@ -7,6 +7,7 @@
  * change: its value is replaced as a whole (no deep merge inside a field), and a desired value of `null` removes
  * the field (top-level JSON Merge Patch, RFC 7396).
  */
+import { canonicalJson } from './canonical-json';
 
 /** One field a plan changes. `from` absent: the field did not exist. `to` absent: the plan removes it. */
 export interface FieldChange {
@@ -16,22 +17,6 @@ export interface FieldChange {
 }
 
 export type Fields = Record<string, unknown>;
-
-/** JSON with object keys sorted at every depth and no whitespace: equal values give equal text. `undefined`
- * (an absent field) is written as the bare word `undefined`, which no JSON value can produce. */
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  const entries = Object.keys(value as Record<string, unknown>)
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
-}
 
 export function valuesEqual(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);

@@ -8,7 +8,7 @@
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateState } from '../platform/search-attributes';
-import type { HeartbeatResult } from './change-messages';
+import type { HeartbeatResult } from './heartbeat-messages';
 import { genesysTaskQueue } from './task-queues';
 
 const gate = proxyActivities<ChangeGateActivities>({

@@ -1,7 +1,8 @@
 /**
  * The installation workflow's vocabulary: what an event looks like once the receiver (or reconciliation) has
  * verified and identified it, the signal that carries it, and the queries operators and the CLI use.
- * Both the workflow and its clients (receiver, reconciliation, CLI, tests) import these; nobody uses string names.
+ * Both the workflow and its clients (client/installations.ts, reconciliation, tests) import these; nobody uses
+ * string names. Its ID: workflows/workflow-ids.ts.
  *
  * No secrets travel here: the CRM client secret stays with the worker that runs the CRM activity.
  */
@@ -42,8 +43,6 @@ export interface InstallationEvent {
   receivedAt: string;
   source: EventSource;
 }
-
-export const installationWorkflowId = (orgId: string, integrationId: string): string => `installation:${orgId}:${integrationId}`;
 
 /** What an event led to, as recorded in `lastEvents`. */
 export type EventOutcome =
@@ -150,24 +149,3 @@ export const installationStateQuery = defineQuery<InstallationView>('state');
 export const installationResourcesQuery = defineQuery<InstallationResources>('resources');
 export const compensationsRunQuery = defineQuery<CompensationRecord[]>('compensationsRun');
 export const lastEventsQuery = defineQuery<EventRecord[]>('lastEvents');
-
-export interface ReconciliationInput {
-  /** Defaults to the worker's configured integration (TOLLGATE_INTEGRATION_ID). */
-  integrationId?: string;
-  reason?: string;
-}
-
-export interface ReconciliationRepair {
-  orgId: string;
-  event: LifecycleEventName;
-  reason: string;
-  workflowState?: InstallationStateName;
-}
-
-export interface ReconciliationSummary {
-  integrationId: string;
-  checked: number;
-  installedInGenesys: number;
-  workflows: number;
-  repaired: ReconciliationRepair[];
-}

@@ -1,6 +1,6 @@
 /**
  * One long-lived workflow per installation (`installation:<orgId>:<integrationId>`). Lifecycle events arrive by
- * signal-with-start (receivers/lifecycle-signal.ts) and are applied one at a time, in arrival order, by the loop
+ * signal-with-start (client/installations.ts) and are applied one at a time, in arrival order, by the loop
  * below; InstallationState decides what each does (duplicates, stale events, tombstone), this file executes it.
  *
  * - install → the provisioning saga: middleware tenant → database schema → CRM connection. Each compensation is
@@ -20,6 +20,7 @@
  * continues-as-new when Temporal suggests it (or after `continueAsNewAfterEvents`), carrying state, queue and
  * seen identities.
  */
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   allHandlersFinished,
   CancellationScope,
@@ -32,10 +33,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { LifecycleActivities } from '../activities/lifecycle';
 import { TollgateIntegration, TollgateKind, TollgateOrg, TollgateState, TollgateTenant } from '../platform/search-attributes';
-import { genesysTaskQueue } from './task-queues';
+import { describeFailure } from './failures';
 import {
   compensationsRunQuery,
   installationResourcesQuery,
@@ -46,6 +46,7 @@ import {
   type InstallationWorkflowInput,
 } from './installation-messages';
 import { InstallationState, type Decision } from './installation-state';
+import { genesysTaskQueue } from './task-queues';
 
 /** Saga and update steps: a few quick retries for transient failures; typed non-retryable failures (a refused CRM
  * secret, a tenant owned by someone else) fail at once so that the saga compensates without delay. */
@@ -105,7 +106,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     try {
       await alerts.raiseLifecycleAlert({ kind, summary, details: { orgId: state.orgId, integrationId: state.integrationId, ...details } });
     } catch (error) {
-      log.error('alert could not be sent', { kind, error: describe(error) });
+      log.error('alert could not be sent', { kind, error: describeFailure(error) });
     }
   };
 
@@ -142,7 +143,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
       state.provisioned();
       state.record(event, 'applied', `provisioned tenant ${tenantId}`);
     } catch (error) {
-      const message = describe(error);
+      const message = describeFailure(error);
       // Compensate even when the workflow itself is being cancelled: nothing may be left half-provisioned.
       await CancellationScope.nonCancellable(async () => {
         for (const compensation of undo) {
@@ -151,7 +152,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
             state.recordCompensation({ step: compensation.step, outcome: 'done', at: now() });
             if (compensation.resource) state.setResource(compensation.resource, false);
           } catch (compensationError) {
-            state.recordCompensation({ step: compensation.step, outcome: 'failed', at: now(), error: describe(compensationError) });
+            state.recordCompensation({ step: compensation.step, outcome: 'failed', at: now(), error: describeFailure(compensationError) });
           }
         }
         state.rolledBack(step, message, now());
@@ -186,7 +187,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
         if (resource) state.setResource(resource, false);
       } catch (error) {
         if (isCancellation(error)) throw error;
-        const message = describe(error);
+        const message = describeFailure(error);
         state.deprovisioningFailed(step, message, now());
         state.record(event, 'failed', `${step} failed: ${message}`);
         publish();
@@ -223,7 +224,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
       }
     } catch (error) {
       if (isCancellation(error)) throw error;
-      const message = describe(error);
+      const message = describeFailure(error);
       state.failed(step, message, now());
       state.record(event, 'failed', `${step} failed: ${message}`);
       await alert('installation_update_failed', `${event.event} of ${state.orgId} failed at ${step}`, { tenantId: decision.tenantId, step, error: message });
@@ -267,11 +268,3 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
   }
 }
 
-function describe(error: unknown): string {
-  let current: unknown = error;
-  // ActivityFailure wraps the ApplicationFailure that says what went wrong.
-  for (let depth = 0; depth < 3 && current && (current as { cause?: unknown }).cause; depth++) current = (current as { cause?: unknown }).cause;
-  const failure = current as { type?: string; message?: string } | undefined;
-  const message = failure?.message ?? String(error);
-  return failure?.type ? `${failure.type}: ${message}` : message;
-}

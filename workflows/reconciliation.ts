@@ -8,7 +8,7 @@
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/lifecycle';
-import type { ReconciliationInput, ReconciliationRepair, ReconciliationSummary } from './installation-messages';
+import type { ReconciliationInput, ReconciliationRepair, ReconciliationSummary } from './reconciliation-messages';
 
 const { findInstallationDrift, sendSyntheticLifecycleEvents } = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '10 minutes',

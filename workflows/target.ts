@@ -23,34 +23,28 @@ import {
 } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateTarget } from '../platform/search-attributes';
+import { classifiedSignal } from './audit-messages';
+import { lockGrantedSignal } from './change-messages';
 import type { Fields } from './config-merge';
 import {
-  classifiedSignal,
   classifySignal,
   enqueueSignal,
-  lockGrantedSignal,
   releaseSignal,
-  targetAddress,
   targetQuery,
   type Classification,
   type ClassifyRequest,
   type EnqueueRequest,
   type LedgerEntry,
   type ReleaseRequest,
-  type TargetRef,
   type TargetSnapshot,
-} from './change-messages';
+  type TargetWorkflowInput,
+} from './target-messages';
+import { targetAddress, type TargetRef } from './workflow-ids';
 
 /** Versions remembered per object. Older ones age out; the last approved fields are kept separately. */
 export const LEDGER_LIMIT = 1000;
 /** How often a holder that has not released is checked for being alive. */
 export const HOLDER_CHECK_INTERVAL = '2 minutes';
-
-export interface TargetWorkflowInput {
-  target: TargetRef;
-  /** State carried across continue-as-new. */
-  carried?: Omit<TargetSnapshot, 'target'>;
-}
 
 const { isWorkflowRunning } = proxyActivities<ChangeGateActivities>({
   startToCloseTimeout: '30 seconds',

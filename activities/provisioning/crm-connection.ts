@@ -7,6 +7,7 @@
  * fixes the secret, reconciliation retries the install.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../workflows/failures';
 import { joinUrl, partnerRequest, type PartnerHttpOptions } from './partner-http';
 
 export class CrmConnections {
@@ -25,7 +26,7 @@ export class CrmConnections {
     if (!this.clientSecret) {
       throw ApplicationFailure.create({
         message: 'no CRM client secret is configured (CRM_CLIENT_SECRET)',
-        type: 'CrmSecretMissing',
+        type: FailureType.CrmSecretMissing,
         nonRetryable: true,
       });
     }
@@ -38,14 +39,14 @@ export class CrmConnections {
     if (response.status === 401) {
       throw ApplicationFailure.create({
         message: `the CRM refused the client secret for tenant ${tenantId}`,
-        type: 'CrmSecretRejected',
+        type: FailureType.CrmSecretRejected,
         nonRetryable: true,
       });
     }
     if (response.status === 404 || response.status === 409) {
       throw ApplicationFailure.create({
         message: `the CRM answered ${response.status} configuring tenant ${tenantId}`,
-        type: 'PartnerRequestRejected',
+        type: FailureType.PartnerRequestRejected,
         nonRetryable: true,
       });
     }

@@ -8,9 +8,10 @@
  * becomes the harmless `"tenant_x_drop_schema_public_…_<hash>"`. The tenant ID itself is only ever written as a
  * bound query parameter.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
+import { FailureType } from '../../workflows/failures';
 
 const SCHEMA_PREFIX = 'tenant_';
 const HASH_LENGTH = 12;
@@ -105,7 +106,7 @@ export class TenantSchemas {
       client = await this.pool().connect();
     } catch (error) {
       // Retryable: the database may be restarting.
-      throw ApplicationFailure.create({ message: `PostgreSQL unavailable: ${(error as Error).message}`, type: 'DatabaseUnavailable' });
+      throw ApplicationFailure.create({ message: `PostgreSQL unavailable: ${(error as Error).message}`, type: FailureType.DatabaseUnavailable });
     }
     try {
       return await work(client);

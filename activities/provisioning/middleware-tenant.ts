@@ -8,6 +8,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { FailureType } from '../../workflows/failures';
 import { joinUrl, partnerRequest, PartnerUnavailableError, type PartnerHttpOptions } from './partner-http';
 
 export interface TenantOwner {
@@ -43,7 +44,7 @@ export class MiddlewareTenants {
       if (!sameOwner(existing, owner)) {
         throw ApplicationFailure.create({
           message: `tenant ${owner.tenantId} already exists for another installation (${existing.orgId})`,
-          type: 'TenantOwnedByAnotherInstallation',
+          type: FailureType.TenantOwnedByAnotherInstallation,
           nonRetryable: true,
         });
       }
@@ -72,7 +73,7 @@ export class MiddlewareTenants {
   async update(tenantId: string, patch: { enabled?: boolean; configuration?: Record<string, unknown> }): Promise<void> {
     const response = await partnerRequest('PATCH', this.url(tenantId), patch, this.http);
     if (response.status === 404) {
-      throw ApplicationFailure.create({ message: `tenant ${tenantId} does not exist`, type: 'TenantMissing', nonRetryable: true });
+      throw ApplicationFailure.create({ message: `tenant ${tenantId} does not exist`, type: FailureType.TenantMissing, nonRetryable: true });
     }
   }
 

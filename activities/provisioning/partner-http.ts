@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import { FailureType } from '../../workflows/failures';
 
 export interface PartnerResponse {
   status: number;
@@ -60,7 +61,7 @@ export async function partnerRequest(
     const retryAfterSeconds = Number(response.headers['retry-after']);
     throw ApplicationFailure.create({
       message: `${method} ${redactUrl(url)} answered 429`,
-      type: 'PartnerRateLimited',
+      type: FailureType.PartnerRateLimited,
       nonRetryable: false,
       nextRetryDelay: Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? retryAfterSeconds * 1000 : undefined,
     });
@@ -68,7 +69,7 @@ export async function partnerRequest(
   if (status >= 500) throw new PartnerUnavailableError(`${method} ${redactUrl(url)} answered ${status}`, status);
   throw ApplicationFailure.create({
     message: `${method} ${redactUrl(url)} answered ${status}: ${describe(parsed)}`,
-    type: 'PartnerRequestRejected',
+    type: FailureType.PartnerRequestRejected,
     nonRetryable: true,
     details: [{ status }],
   });

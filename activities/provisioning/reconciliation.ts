@@ -3,7 +3,7 @@
  * integration states against your backend resource inventory and force alignment for any drifted records").
  *
  * Truth is what Genesys Cloud lists as installed; the inventory is the installation workflows' states. Drift is
- * repaired by synthetic events sent through the same signal path as webhooks (receivers/lifecycle-signal.ts), so
+ * repaired by synthetic events sent through the same signal path as webhooks (client/installations.ts), so
  * the workflow applies them with the same rules, one at a time, after anything already queued.
  *
  * Synthetic events carry no sequence and the reconciliation's own clock as eventTimestamp: Genesys Cloud saying
@@ -11,7 +11,8 @@
  * install webhook was lost after an uninstall, and is never mistaken for a stale one.
  */
 import type { GenesysInstallation } from '../../genesys/client';
-import type { InstallationEvent, InstallationStateName, LifecycleEventName, ReconciliationRepair } from '../../workflows/installation-messages';
+import type { InstallationEvent, InstallationStateName, LifecycleEventName } from '../../workflows/installation-messages';
+import type { ReconciliationRepair } from '../../workflows/reconciliation-messages';
 
 /** What the inventory says about one org. */
 export interface InventoryEntry {

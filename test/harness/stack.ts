@@ -10,14 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
-import { connectClient } from '../../client';
+import { createActivities } from '../../activities';
+import { emulatorSettingsFor, generateSandboxSecrets, sandboxEnv, wireSandbox, type SandboxSecrets } from '../../cli/sandbox';
+import { connectClient } from '../../client/connection';
 import { startEmulator } from '../../emulator/server';
 import { GenesysClient } from '../../genesys/client';
 import { loadConfig, type Config, type Env } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
-import { emulatorSettingsFor, generateSandboxSecrets, sandboxEnv, wireSandbox, type SandboxSecrets } from '../../platform/sandbox';
 import { startReceivers } from '../../receivers/server';
-import { createActivities } from '../../activities';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers, WORKFLOWS_PATH } from '../../worker';
 
 export interface StackOptions {

@@ -1,11 +1,12 @@
 /**
- * Sandbox mode: no Genesys Cloud credentials are configured, so the emulator is the target. This module makes the
- * dev-only secrets, the emulator's matching settings, the `.tollgate/sandbox.env` lines the CLI reads, and wires
+ * Sandbox mode, beside the dev stack (cli/dev.ts) that uses it: no Genesys Cloud credentials are configured, so the
+ * emulator is the target. This module makes the dev-only secrets, the emulator's matching settings, the `.tollgate/sandbox.env` lines the CLI reads, and wires
  * the emulator's webhooks to the receivers — through the Genesys-shaped API, as an operator would in a real org.
  */
 import { randomBytes } from 'node:crypto';
 import type { GenesysClient } from '../genesys/client';
-import { SANDBOX, type Env } from './config';
+import { SANDBOX, type Env } from '../platform/config';
+import { LIFECYCLE_EVENTS } from '../workflows/installation-messages';
 
 export interface SandboxSecrets {
   genesysClientSecret: string;
@@ -14,8 +15,6 @@ export interface SandboxSecrets {
   approvalKey: string;
   crm: string;
 }
-
-export const LIFECYCLE_EVENTS = ['installed', 'uninstalled', 'enabled', 'disabled', 'configuration_updated'] as const;
 
 export function generateSandboxSecrets(): SandboxSecrets {
   const secret = () => randomBytes(24).toString('hex');

@@ -1,0 +1,366 @@
+/**
+ * Every call into the change gate from outside its workflows: submit, approve, reject, read, list and wait on
+ * changes; queue a change for an object's deploy lock and ask an object's ledger to classify a version (both
+ * signal-with-start of `target:<type>:<id>`); start and list audits. The CLI, the config-audit receiver, the
+ * change-gate activities that coordinate workflows, the tests and the benchmarks all come through this door.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TollgateKind, TollgateRequester, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import { auditWorkflow } from '../workflows/audit';
+import type { AuditInput, AuditResult } from '../workflows/audit-messages';
+import { canonicalJson } from '../workflows/canonical-json';
+import { changeWorkflow } from '../workflows/change';
+import {
+  approveUpdate,
+  FINAL_STATES,
+  rejectUpdate,
+  SUCCESS_STATES,
+  statusQuery,
+  type ApprovalRequest,
+  type ChangeInput,
+  type ChangeState,
+  type ChangeStatus,
+  type RejectRequest,
+} from '../workflows/change-messages';
+import { restoringPatch } from '../workflows/config-merge';
+import { REFUSAL_TYPES } from '../workflows/failures';
+import { targetWorkflow } from '../workflows/target';
+import { classifySignal, enqueueSignal } from '../workflows/target-messages';
+import { auditWorkflowId, changeWorkflowId, targetAddress, targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
+import { visibilityQuery } from './visibility';
+
+export type ChangeHandle = WorkflowHandle<typeof changeWorkflow>;
+
+export class ChangeIdConflictError extends Error {
+  constructor(readonly changeId: string, readonly existing: ChangeStatus) {
+    super(`change ID ${changeId} is already used by a different change (target ${targetAddress(existing.target)}, requester ${existing.requester})`);
+    this.name = 'ChangeIdConflictError';
+  }
+}
+
+/** No change workflow has this ID. */
+export class ChangeNotFoundError extends Error {
+  constructor(readonly changeId: string) {
+    super(`no change ${changeId}`);
+    this.name = 'ChangeNotFoundError';
+  }
+}
+
+// --- changes -----------------------------------------------------------------------------------------------
+
+export function changeHandle(client: Client, changeId: string): ChangeHandle {
+  return client.workflow.getHandle<typeof changeWorkflow>(changeWorkflowId(changeId));
+}
+
+/**
+ * Starts `change:<changeId>`, or finds it: the same ID again (CI re-running a job) is the same change, running or
+ * finished (reuse policy REJECT_DUPLICATE: a finished change is never restarted under its ID). An ID already used
+ * for another target, payload or requester is refused.
+ */
+export async function submitChange(client: Client, taskQueue: string, input: ChangeInput): Promise<ChangeHandle> {
+  const workflowId = changeWorkflowId(input.changeId);
+  let handle: ChangeHandle;
+  try {
+    handle = await client.workflow.start(changeWorkflow, {
+      workflowId,
+      taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: TollgateKind, value: 'change' },
+        { key: TollgateTarget, value: targetAddress(input.target) },
+        { key: TollgateRequester, value: input.requester },
+        { key: TollgateState, value: 'planning' },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    handle = client.workflow.getHandle<typeof changeWorkflow>(workflowId);
+  }
+  const status = await handle.query(statusQuery);
+  if (!sameChange(status, input)) throw new ChangeIdConflictError(input.changeId, status);
+  return handle;
+}
+
+export function sameChange(status: ChangeStatus, input: ChangeInput): boolean {
+  return (
+    status.target.type === input.target.type &&
+    status.target.id === input.target.id &&
+    status.requester === input.requester &&
+    status.replace === (input.replace ?? false) &&
+    canonicalJson(status.desired) === canonicalJson(input.desired)
+  );
+}
+
+/** The change's status by query; ChangeNotFoundError when there is no such workflow. */
+export async function changeStatus(client: Client, changeId: string): Promise<ChangeStatus> {
+  try {
+    return await changeHandle(client, changeId).query(statusQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new ChangeNotFoundError(changeId);
+    throw error;
+  }
+}
+
+/** Waits (bounded) until the plan exists, so that `submit` can print it: it takes one Genesys read. */
+export async function waitForPlan(client: Client, changeId: string, timeoutMs = 60_000): Promise<ChangeStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await changeStatus(client, changeId);
+    if (status.state !== 'planning' || Date.now() >= deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export type ChangeOutcome = 'succeeded' | 'failed' | 'timed_out';
+
+/**
+ * Follows a change until it is deployed and verified (`succeeded`), ends any other way (`failed`: the seed's
+ * "Silent Failures in CI/CD" trap), or `timeoutMs` passes. `onProgress` hears each new state.
+ */
+export async function waitForOutcome(
+  client: Client,
+  changeId: string,
+  options: { timeoutMs: number; onProgress?: (status: ChangeStatus) => void },
+): Promise<{ outcome: ChangeOutcome; status: ChangeStatus }> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = '';
+  for (;;) {
+    const status = await changeStatus(client, changeId);
+    const seen = `${status.state}\n${status.stateReason ?? ''}`;
+    if (seen !== last) {
+      options.onProgress?.(status);
+      last = seen;
+    }
+    if (SUCCESS_STATES.includes(status.state) && status.deploy?.verified) return { outcome: 'succeeded', status };
+    if (FINAL_STATES.includes(status.state)) return { outcome: 'failed', status };
+    if (Date.now() >= deadline) return { outcome: 'timed_out', status };
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(50, deadline - Date.now()))));
+  }
+}
+
+/**
+ * The input of a change that restores the fields `original` touched to their pre-deploy values (`tollgate change
+ * rollback`): a new change, through the same approvals. Undefined when `original` is not a deployed change.
+ */
+export function rollbackInput(original: ChangeStatus, request: { changeId: string; requester: string; reason?: string }): ChangeInput | undefined {
+  if (!original.plan || !original.deploy?.writtenVersion || !SUCCESS_STATES.includes(original.state)) return undefined;
+  return {
+    changeId: request.changeId,
+    target: original.target,
+    desired: restoringPatch(original.plan.diff, original.deploy.preDeployFields),
+    requester: request.requester,
+    reason: request.reason ?? `roll back ${original.changeId}`,
+  };
+}
+
+/** The approve update; refusals come back as errors `refusalOf` recognises. */
+export function approveChange(client: Client, changeId: string, request: ApprovalRequest): Promise<ChangeStatus> {
+  return changeHandle(client, changeId).executeUpdate(approveUpdate, { args: [request] });
+}
+
+/** The reject update; refusals come back as errors `refusalOf` recognises. */
+export function rejectChange(client: Client, changeId: string, request: RejectRequest): Promise<ChangeStatus> {
+  return changeHandle(client, changeId).executeUpdate(rejectUpdate, { args: [request] });
+}
+
+/** The refusal code of a failed approve/reject update (`self_approval`, `bad_signature`, …), if it is one. */
+export function refusalOf(error: unknown): { code: string; message: string } | undefined {
+  const cause = error instanceof WorkflowUpdateFailedError ? error.cause : error;
+  if (cause instanceof ApplicationFailure && REFUSAL_TYPES.includes(cause.type ?? '')) {
+    const code = typeof cause.details?.[0] === 'string' ? (cause.details[0] as string) : (cause.type as string);
+    return { code, message: cause.message };
+  }
+  return undefined;
+}
+
+export interface ChangeListing {
+  changeId: string;
+  workflowId: string;
+  state?: string;
+  target?: string;
+  requester?: string;
+  startTime: string;
+  status: string;
+}
+
+/** Changes of one deployment (its task queue), newest first, from the search attributes. */
+export async function listChanges(
+  client: Client,
+  filter: { taskQueue: string; state?: ChangeState; target?: string; limit: number },
+): Promise<ChangeListing[]> {
+  const query = visibilityQuery(
+    [
+      ['TaskQueue', filter.taskQueue],
+      ['TollgateState', filter.state],
+      ['TollgateTarget', filter.target],
+    ],
+    [`TollgateKind = 'change'`],
+  );
+  const rows: ChangeListing[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    rows.push({
+      changeId: execution.workflowId.replace(/^change:/, ''),
+      workflowId: execution.workflowId,
+      state: execution.typedSearchAttributes.get(TollgateState),
+      target: execution.typedSearchAttributes.get(TollgateTarget),
+      requester: execution.typedSearchAttributes.get(TollgateRequester),
+      startTime: execution.startTime.toISOString(),
+      status: execution.status.name,
+    });
+    if (rows.length >= filter.limit) break;
+  }
+  return rows.sort((a, b) => b.startTime.localeCompare(a.startTime));
+}
+
+// --- the per-object target workflow ------------------------------------------------------------------------
+
+function targetStartOptions(target: TargetRef, taskQueue: string) {
+  return {
+    workflowId: targetWorkflowId(target),
+    taskQueue,
+    args: [{ target }] as [{ target: TargetRef }],
+    typedSearchAttributes: [
+      { key: TollgateKind, value: 'target' },
+      { key: TollgateTarget, value: targetAddress(target) },
+    ],
+  };
+}
+
+/** Queues a change for the object's deploy lock; the target workflow signals `lockGranted` in turn. */
+export async function requestDeployLock(
+  client: Client,
+  request: { target: TargetRef; changeWorkflowId: string; changeId: string; taskQueue: string },
+): Promise<void> {
+  await client.workflow.signalWithStart(targetWorkflow, {
+    ...targetStartOptions(request.target, request.taskQueue),
+    signal: enqueueSignal,
+    signalArgs: [{ changeWorkflowId: request.changeWorkflowId, changeId: request.changeId }],
+  });
+}
+
+/** Asks the object's ledger whether an approved deploy produced `version`; the answer comes back as a signal. */
+export async function requestClassification(
+  client: Client,
+  request: { target: TargetRef; version: number; replyTo: string; modifiedBy?: { kind: string; id: string }; taskQueue: string },
+): Promise<void> {
+  await client.workflow.signalWithStart(targetWorkflow, {
+    ...targetStartOptions(request.target, request.taskQueue),
+    signal: classifySignal,
+    signalArgs: [{ version: request.version, replyTo: request.replyTo, modifiedBy: request.modifiedBy }],
+  });
+}
+
+/** False when the workflow has closed or never existed (the lock's holder check). */
+export async function isWorkflowRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
+// --- audits ------------------------------------------------------------------------------------------------
+
+/** Starts `audit:<type>:<id>:<version>` unless it was ever started: `duplicate` for a re-sent or already-polled
+ * event (reuse policy REJECT_DUPLICATE: an audit never runs twice, even after it finished). */
+export async function startAudit(client: Client, taskQueue: string, input: AuditInput): Promise<'started' | 'duplicate'> {
+  const target = { type: input.type, id: input.id };
+  try {
+    await client.workflow.start(auditWorkflow, {
+      workflowId: auditWorkflowId(target, input.version),
+      taskQueue,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      typedSearchAttributes: [
+        { key: TollgateKind, value: 'audit' },
+        { key: TollgateTarget, value: targetAddress(target) },
+        { key: TollgateSource, value: input.source },
+        { key: TollgateState, value: 'pending' },
+      ],
+    });
+    return 'started';
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
+    throw error;
+  }
+}
+
+export interface AuditListing {
+  workflowId: string;
+  target?: string;
+  version?: number;
+  verdict?: string;
+  source?: string;
+  startTime: string;
+  status: string;
+  changeId?: string;
+  revertChangeId?: string;
+}
+
+/** Audits of one deployment (its task queue), newest first; a finished audit's verdict comes from its result. */
+export async function listAudits(client: Client, filter: { taskQueue: string; drift?: boolean; target?: string; limit: number }): Promise<AuditListing[]> {
+  const query = visibilityQuery(
+    [
+      ['TaskQueue', filter.taskQueue],
+      ['TollgateState', filter.drift ? 'drift' : undefined],
+      ['TollgateTarget', filter.target],
+    ],
+    [`TollgateKind = 'audit'`],
+  );
+  const rows: AuditListing[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    const version = Number(execution.workflowId.split(':').pop());
+    const row: AuditListing = {
+      workflowId: execution.workflowId,
+      target: execution.typedSearchAttributes.get(TollgateTarget),
+      version: Number.isInteger(version) ? version : undefined,
+      verdict: execution.typedSearchAttributes.get(TollgateState),
+      source: execution.typedSearchAttributes.get(TollgateSource),
+      startTime: execution.startTime.toISOString(),
+      status: execution.status.name,
+    };
+    if (execution.status.name === 'COMPLETED') {
+      const result = await client.workflow
+        .getHandle<typeof auditWorkflow>(execution.workflowId)
+        .result()
+        .catch((): AuditResult | undefined => undefined);
+      if (result) Object.assign(row, { verdict: result.verdict, changeId: result.changeId, revertChangeId: result.revertChangeId });
+    }
+    rows.push(row);
+    if (rows.length >= filter.limit) break;
+  }
+  return rows.sort((a, b) => b.startTime.localeCompare(a.startTime));
+}
+
+/**
+ * When the newest webhook-delivered audit of one deployment started, looking back no further than `since`;
+ * `recent` says whether one started after `recentSince` (a cheap count answers that first). The heartbeat's
+ * "have webhooks gone quiet?" (seed Edge Case 3).
+ */
+export async function lastWebhookAudit(
+  client: Client,
+  options: { taskQueue: string; recentSince: Date; since: Date },
+): Promise<{ recent: boolean; last?: Date }> {
+  const base = visibilityQuery([['TaskQueue', options.taskQueue]], [`TollgateKind = 'audit'`, `TollgateSource = 'webhook'`]);
+  const recent = await client.workflow.count(`${base} AND StartTime > '${options.recentSince.toISOString()}'`);
+  if (recent.count > 0) return { recent: true };
+  let last: Date | undefined;
+  for await (const execution of client.workflow.list({ query: `${base} AND StartTime > '${options.since.toISOString()}'` })) {
+    if (!last || execution.startTime > last) last = execution.startTime;
+  }
+  return { recent: false, ...(last ? { last } : {}) };
+}

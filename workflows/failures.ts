@@ -1,0 +1,63 @@
+/**
+ * The `ApplicationFailure` types that cross the line between Tollgate's workflows (or activities) and the clients
+ * that match them (CLI, tests, operators' alerts), defined once: no failure type is a string literal in two places.
+ * Pure constants and a pure helper, safe for workflow code.
+ */
+export const FailureType = {
+  /** An approval the policy refuses (self-approval, unknown or duplicate approver, wrong payload hash, …). */
+  ApprovalRefused: 'ApprovalRefused',
+  /** An approval whose signature does not verify. */
+  BadApprovalSignature: 'BadApprovalSignature',
+  /** A rejection the policy refuses. */
+  RejectionRefused: 'RejectionRefused',
+  /** A change that tries to set fields a change may not set. */
+  InvalidChange: 'InvalidChange',
+  /** The target object does not exist in Genesys Cloud (genesys/errors.ts names it after its error class). */
+  GenesysNotFound: 'GenesysNotFoundError',
+  /** Reconciliation was asked to run with no integration configured. */
+  NoIntegrationConfigured: 'NoIntegrationConfigured',
+  /** A middleware tenant that exists and belongs to another installation. */
+  TenantOwnedByAnotherInstallation: 'TenantOwnedByAnotherInstallation',
+  /** A tenant update found no tenant. */
+  TenantMissing: 'TenantMissing',
+  /** No CRM client secret is configured on the worker. */
+  CrmSecretMissing: 'CrmSecretMissing',
+  /** The CRM refused the worker's client secret (lifecycle seed, Edge Case 2). */
+  CrmSecretRejected: 'CrmSecretRejected',
+  /** A partner system refused a request (a 4xx that retrying cannot change). */
+  PartnerRequestRejected: 'PartnerRequestRejected',
+  /** A partner system answered 429. */
+  PartnerRateLimited: 'PartnerRateLimited',
+  /** PostgreSQL could not be reached (retryable). */
+  DatabaseUnavailable: 'DatabaseUnavailable',
+} as const;
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+/** The failure types an approve or reject update is refused with: the CLI turns them into exit code 1. */
+export const REFUSAL_TYPES: readonly string[] = [FailureType.ApprovalRefused, FailureType.BadApprovalSignature, FailureType.RejectionRefused];
+
+/**
+ * The failure that says what went wrong: an ActivityFailure (or ChildWorkflowFailure) wraps the ApplicationFailure
+ * thrown inside. This follows `cause` (a few levels at most) to the first failure that has a type, else to the
+ * innermost one, and returns its type and message.
+ */
+export function rootFailure(error: unknown): { type?: string; message: string } {
+  let current: unknown = error;
+  for (let depth = 0; depth < 3; depth++) {
+    if (typeof (current as { type?: unknown } | undefined)?.type === 'string') break;
+    const cause = (current as { cause?: unknown } | undefined)?.cause;
+    if (!cause) break;
+    current = cause;
+  }
+  const failure = current as { type?: unknown; message?: unknown } | undefined;
+  return {
+    ...(typeof failure?.type === 'string' ? { type: failure.type } : {}),
+    message: typeof failure?.message === 'string' ? failure.message : String(error),
+  };
+}
+
+/** `Type: message`, or the message alone when the failure has no type. */
+export function describeFailure(error: unknown): string {
+  const { type, message } = rootFailure(error);
+  return type ? `${type}: ${message}` : message;
+}
