@@ -19,6 +19,7 @@ import { loadConfig, parseEnvFile, type Env } from '../platform/config';
 import { startDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger } from '../platform/logger';
 import { projectHome } from '../platform/paths';
+import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
 import { ensureTemporalCli } from '../platform/temporal-binary';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
@@ -99,6 +100,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     stops.push(() => database.stop());
     env.DATABASE_URL = database.url;
     delete env.DATABASE_URL_FILE;
+    await migrateDatabase(database.url);
 
     const config = loadConfig(env);
     const logger = createLogger({ level: config.logLevel });

@@ -9,6 +9,7 @@ import { connectClient } from '../client/connection';
 import { runEmulator } from '../emulator/main';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
@@ -29,6 +30,7 @@ export async function runWorkerProcess(): Promise<void> {
   installTemporalRuntime({ logger, metricsBindAddress: `0.0.0.0:${config.worker.metricsPort}` });
   const { signal } = untilSignal();
   const database = await startDatabase({ url: config.lifecycle.databaseUrl, dataDir: join(config.home, 'postgres'), logger });
+  await migrateDatabase(database.url, logger);
   const client = await connectClient(config.temporal);
   const connection = await connectWorker(config);
   const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });

@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startDevServer } from '../platform/dev-server';
+import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
 import { ensureTemporalCli, ensureTestServer } from '../platform/temporal-binary';
 
@@ -22,6 +23,11 @@ export default async function globalSetup(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-pg-'));
   // Jest runs no teardown when setup fails: stop what already started, or it outlives the run.
   const database = await startDatabase({ url: process.env.DATABASE_URL, dataDir: join(dataDir, 'data') }).catch(async (error) => {
+    await server.stop();
+    throw error;
+  });
+  await migrateDatabase(database.url).catch(async (error) => {
+    await database.stop();
     await server.stop();
     throw error;
   });
