@@ -1,10 +1,11 @@
 /** Every activity the worker registers, built from injected dependencies. */
 import type { ActivityDeps } from './deps';
 import { createChangeGateActivities } from './change-gate';
+import { createLedgerActivities } from './ledger';
 import { createLifecycleActivities } from './lifecycle';
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createChangeGateActivities(deps), ...createLifecycleActivities(deps) };
+  return { ...createChangeGateActivities(deps), ...createLifecycleActivities(deps), ...createLedgerActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,11 +1,15 @@
 /**
- * `tollgate audit list [--drift] [--target TYPE/ID] [--limit N] [--json]`: the configuration audit trail (issue 3).
- * Every `configuration.updated` event, by webhook or by the heartbeat's poll, is one `audit:<type>:<id>:<version>`
- * workflow; drift is a version no approved deploy produced.
+ * `tollgate audit …`: the audit trail.
+ *   audit list [--drift] [--target TYPE/ID] [--limit N]   audits of Genesys Cloud versions (issue 3): one
+ *       `audit:<type>:<id>:<version>` workflow each; drift is a version no approved deploy produced
+ *   audit verify                                          walks the ledger's hash chain: exit 0 intact, 1 naming
+ *       the first row that does not hold (issue 10)
+ *   audit export [--since TIME] [--format jsonl|csv]      streams the ledger to stdout
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { listAudits } from '../client/change-gate';
+import { EXPORT_FORMATS, exportHeader, exportLine, type ExportFormat } from '../ledger/export-format';
 import { CliError, EXIT, type CliContext } from './context';
 
 export function registerAuditCommands(program: Command, context: CliContext): void {
@@ -43,4 +47,50 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
               .join('\n');
       context.print(!!options.json, rows, text);
     });
+
+  audit
+    .command('verify')
+    .description('walk the audit ledger\'s hash chain: exit 0 when intact, 1 naming the first row that does not hold')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const result = await context.ledger().verify((rows) => {
+        if (!options.json && process.stderr.isTTY) process.stderr.write(`\rchecked ${rows} rows`);
+      });
+      if (!options.json && process.stderr.isTTY) process.stderr.write('\n');
+      if (result.ok) {
+        const range = result.rowsChecked === 0 ? 'empty' : `rows ${result.firstSeq}–${result.lastSeq}`;
+        context.print(!!options.json, result, `audit ledger intact: ${result.rowsChecked} rows checked (${range})`);
+        return;
+      }
+      context.print(!!options.json, result, `audit ledger broken at row ${result.problem?.seq}: ${result.problem?.message}`);
+      throw new CliError(`audit ledger broken at row ${result.problem?.seq} (${result.problem?.kind})`, EXIT.failed, { seq: result.problem?.seq });
+    });
+
+  audit
+    .command('export')
+    .description('stream the audit ledger to stdout, oldest first')
+    .option('--since <time>', 'only rows recorded at or after this time (ISO 8601)')
+    .option('--format <format>', `${EXPORT_FORMATS.join(' or ')}`, 'jsonl')
+    .action(async (options: { since?: string; format: string }) => {
+      if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
+        throw new CliError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`, EXIT.usage);
+      }
+      const format = options.format as ExportFormat;
+      let since: Date | undefined;
+      if (options.since !== undefined) {
+        since = new Date(options.since);
+        if (Number.isNaN(since.getTime())) throw new CliError(`--since must be an ISO 8601 time, got "${options.since}"`, EXIT.usage);
+      }
+      const header = exportHeader(format);
+      if (header) await write(`${header}\n`);
+      for await (const row of context.ledger().rows({ since })) await write(`${exportLine(row, format)}\n`);
+    });
+}
+
+/** Writes to stdout, waiting when the pipe is full (an export can be millions of rows). */
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve).once('error', reject);
+  });
 }

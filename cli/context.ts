@@ -6,8 +6,10 @@
  * 2 bad input or configuration; 3 not found; 4 Temporal unreachable.
  */
 import { join } from 'node:path';
+import { Pool } from 'pg';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../client/connection';
+import { AuditLedger } from '../ledger/audit-ledger';
 import { loadConfig, withSandboxEnv, type Config } from '../platform/config';
 import { projectHome } from '../platform/paths';
 
@@ -27,6 +29,8 @@ export class CliError extends Error {
 export interface CliContext {
   config(): Config;
   client(): Promise<Client>;
+  /** The audit ledger in PostgreSQL (DATABASE_URL); exit 2 when no database is configured. */
+  ledger(): AuditLedger;
   /** Prints `data` as one JSON document with --json, otherwise `text`. */
   print(json: boolean, data: unknown, text: string): void;
   close(): Promise<void>;
@@ -35,6 +39,7 @@ export interface CliContext {
 export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   let config: Config | undefined;
   let client: Client | undefined;
+  let pool: Pool | undefined;
   const context: CliContext = {
     config() {
       if (!config) {
@@ -52,11 +57,18 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
       }
       return client;
     },
+    ledger() {
+      const url = context.config().lifecycle.databaseUrl;
+      if (!url) throw new CliError('DATABASE_URL is not set: the audit ledger lives in PostgreSQL', EXIT.usage);
+      pool ??= new Pool({ connectionString: url, max: 2 });
+      return new AuditLedger(pool);
+    },
     print(json, data, text) {
       process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
     },
     async close() {
       await client?.connection.close();
+      await pool?.end();
     },
   };
   return context;

@@ -3,22 +3,17 @@
  * global set-up migrated the test database; migrating again applies nothing, even from three processes at once
  * (node-pg-migrate's advisory lock), as when several workers start together.
  */
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Pool } from 'pg';
+import { migrateInChildProcess } from './harness/database';
 
 const ROOT = join(__dirname, '..');
 const url = () => process.env.TOLLGATE_TEST_DATABASE_URL as string;
 
 /** Migrates in a process of its own, as `tollgate worker` does at start (node-pg-migrate is an ES module, which
  * jest's in-process module system does not load). */
-async function migrateInProcess(): Promise<string[]> {
-  const script = `require('tsx/cjs'); require('./platform/migrations.ts').migrateDatabase(process.env.URL).then((names) => process.stdout.write(JSON.stringify(names)))`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: ROOT, env: { ...process.env, URL: url() } });
-  return JSON.parse(stdout) as string[];
-}
+const migrateInProcess = () => migrateInChildProcess(url());
 
 describe('database migrations', () => {
   let pool: Pool;
