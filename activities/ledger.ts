@@ -7,12 +7,13 @@
 import { Pool } from 'pg';
 import { AuditLedger } from '../ledger/audit-ledger';
 import type { LedgerRecord } from '../workflows/ledger-records';
+import { activityLogger } from './activity-logger';
 import type { ActivityDeps } from './deps';
 
 /** Pooled connections per worker process for ledger appends (they are serialised by the chain lock anyway). */
 const LEDGER_POOL_SIZE = 4;
 
-export function createLedgerActivities(deps: Pick<ActivityDeps, 'databaseUrl' | 'logger'>) {
+export function createLedgerActivities(deps: Pick<ActivityDeps, 'databaseUrl' | 'logger' | 'config'>) {
   let ledger: AuditLedger | undefined;
   const open = (): AuditLedger => {
     if (!ledger) {
@@ -28,6 +29,15 @@ export function createLedgerActivities(deps: Pick<ActivityDeps, 'databaseUrl' | 
     async appendLedgerRecords(records: LedgerRecord[]): Promise<number[]> {
       const rows = await open().append(records);
       return rows.map((row) => row.seq);
+    },
+
+    /** Prunes rows older than the ledger's retention (TOLLGATE_LEDGER_RETENTION); nothing when it is `forever`. */
+    async pruneLedger(): Promise<{ pruned: number; throughSeq?: number }> {
+      const retentionMs = deps.config.ledger.retentionMs;
+      if (retentionMs === undefined) return { pruned: 0 };
+      const result = await open().prune(new Date(Date.now() - retentionMs));
+      if (result.pruned > 0) activityLogger(deps.logger).info(result, 'audit ledger pruned by its retention');
+      return result;
     },
   };
 }

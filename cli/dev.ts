@@ -88,6 +88,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
         port: firstPass.temporal.devServerPort,
         uiPort: firstPass.temporal.uiPort,
         dbFile: join(home, 'temporal.db'),
+        retentionMs: firstPass.temporal.devRetentionMs,
         output: createWriteStream(join(home, 'logs', 'temporal.log'), { flags: 'a' }),
       });
       stops.push(() => devServer!.stop());

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { createActivities } from '../activities';
 import { connectClient } from '../client/connection';
 import { runEmulator } from '../emulator/main';
-import { loadConfig } from '../platform/config';
+import { ConfigError, loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
@@ -26,6 +26,11 @@ function untilSignal(): { signal: AbortSignal } {
 
 export async function runWorkerProcess(): Promise<void> {
   const config = loadConfig();
+  // Outside sandbox mode an embedded PostgreSQL per worker process would give each scaled-out worker its own
+  // ledger and inventory: the database must be one, shared, and configured.
+  if (!config.sandbox && !config.lifecycle.databaseUrl) {
+    throw new ConfigError(['DATABASE_URL: required outside sandbox mode (the audit ledger and the installations inventory live there); set DATABASE_URL or DATABASE_URL_FILE']);
+  }
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-worker' });
   installTemporalRuntime({ logger, metricsBindAddress: `0.0.0.0:${config.worker.metricsPort}` });
   const { signal } = untilSignal();

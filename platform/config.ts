@@ -111,6 +111,7 @@ const EnvSchema = z.object({
   TOLLGATE_TEMPORAL_BIN: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_DEV_RETENTION: durationSchema.default(7 * 86_400_000),
   WORKER_METRICS_PORT: port.default(9464),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(100),
@@ -164,6 +165,18 @@ const EnvSchema = z.object({
   TOLLGATE_INTEGRATION_ID: z.string().min(1).optional(),
   TOLLGATE_SANDBOX_INTEGRATION_ID: z.string().min(1).optional(),
   TOLLGATE_RECONCILE_EVERY: durationSchema.default(3_600_000),
+  TOLLGATE_LEDGER_RETENTION: z
+    .string()
+    .default('forever')
+    .transform((text, ctx) => {
+      if (text.trim() === 'forever') return undefined;
+      try {
+        return parseDuration(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `use "forever" or a duration like 2555d: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
 
   EMULATOR_PORT: port.default(4010),
   TOLLGATE_HOME: z.string().optional(),
@@ -211,6 +224,8 @@ export interface TemporalConfig {
   binaryPath?: string;
   devServerPort: number;
   uiPort: number;
+  /** Namespace retention `tollgate dev` sets on its dev server. */
+  devRetentionMs: number;
 }
 
 export interface Config {
@@ -246,6 +261,8 @@ export interface Config {
     heartbeat: { everyMs: number; quietMs: number; lookbackMs: number; businessHours: BusinessHours; timezone: string };
   };
   alerts: { webhookUrl?: string };
+  /** The audit ledger (ledger/audit-ledger.ts): rows older than `retentionMs` are pruned daily; unset = forever. */
+  ledger: { retentionMs?: number };
   lifecycle: {
     databaseUrl?: string;
     middlewareUrl: string;
@@ -309,6 +326,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       binaryPath: e.TOLLGATE_TEMPORAL_BIN,
       devServerPort: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
+      devRetentionMs: e.TEMPORAL_DEV_RETENTION,
     },
     sandbox,
     genesys: {
@@ -343,6 +361,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         timezone: e.TOLLGATE_TIMEZONE,
       },
     },
+    ledger: { retentionMs: e.TOLLGATE_LEDGER_RETENTION },
     alerts: { webhookUrl: e.TOLLGATE_ALERT_WEBHOOK_URL ?? (sandbox ? `${emulatorUrl}/partner/alerts` : undefined) },
     lifecycle: {
       databaseUrl: e.DATABASE_URL,

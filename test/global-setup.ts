@@ -22,7 +22,7 @@ export default async function globalSetup(): Promise<void> {
   const server = await startDevServer({ binary, port: await freePort(), headless: true });
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-pg-'));
   // Jest runs no teardown when setup fails: stop what already started, or it outlives the run.
-  const database = await startDatabase({ url: process.env.DATABASE_URL, dataDir: join(dataDir, 'data') }).catch(async (error) => {
+  const database = await startDatabase({ url: process.env.DATABASE_URL, dataDir: join(dataDir, 'data'), durable: false }).catch(async (error) => {
     await server.stop();
     throw error;
   });

@@ -1,3 +1,4 @@
 /** Every workflow the worker registers. */
 export * from './change-gate';
 export * from './lifecycle';
+export { ledgerRetentionWorkflow } from './ledger-retention';
