@@ -8,10 +8,14 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../client/connection';
+import { connectClient, temporalAddress } from '../client/connection';
 import { AuditLedger } from '../ledger/audit-ledger';
 import { loadConfig, withSandboxEnv, type Config } from '../platform/config';
 import { projectHome } from '../platform/paths';
+import { probeTcp } from '../platform/tcp-probe';
+
+/** How long the CLI waits for a TCP answer before trying the real connection anyway. */
+const CONNECT_PROBE_MS = 1000;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, unavailable: 4 } as const;
 
@@ -33,6 +37,8 @@ export interface CliContext {
   ledger(): AuditLedger;
   /** Prints `data` as one JSON document with --json, otherwise `text`. */
   print(json: boolean, data: unknown, text: string): void;
+  /** Whether a JSON document was printed (an error after it must not print a second one). */
+  printed(): boolean;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,7 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
   let config: Config | undefined;
   let client: Client | undefined;
   let pool: Pool | undefined;
+  let printedJson = false;
   const context: CliContext = {
     config() {
       if (!config) {
@@ -49,10 +56,17 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
     },
     async client() {
       if (!client) {
+        const { temporal } = context.config();
+        const address = temporalAddress(temporal);
+        const where = `Temporal at ${address} (namespace ${temporal.namespace})`;
+        // A refused port is known at once: no need to wait for the connect timeout (fail fast, exit 4).
+        if ((await probeTcp(address, CONNECT_PROBE_MS)) === 'refused') {
+          throw new CliError(`cannot reach ${where}: connection refused`, EXIT.unavailable, { address, namespace: temporal.namespace });
+        }
         try {
-          client = await connectClient(context.config().temporal);
+          client = await connectClient(temporal, undefined, temporal.connectTimeoutMs);
         } catch (error) {
-          throw new CliError(`cannot reach Temporal: ${(error as Error).message}`, EXIT.unavailable);
+          throw new CliError(`cannot reach ${where}: ${(error as Error).message}`, EXIT.unavailable, { address, namespace: temporal.namespace });
         }
       }
       return client;
@@ -64,7 +78,11 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
       return new AuditLedger(pool);
     },
     print(json, data, text) {
+      if (json) printedJson = true;
       process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+    },
+    printed() {
+      return printedJson;
     },
     async close() {
       await client?.connection.close();

@@ -33,7 +33,15 @@ export function connectionOptions(config: TemporalConfig, address = temporalAddr
   return options;
 }
 
-export async function connectClient(config: TemporalConfig, address?: string): Promise<Client> {
-  const connection = await Connection.connect(connectionOptions(config, address));
+/** A client whose connection is made on first use: a process that must start while Temporal is down (the
+ * receivers, which then report themselves unready and answer 503) uses it. */
+export function lazyClient(config: TemporalConfig): Client {
+  return new Client({ connection: Connection.lazy(connectionOptions(config)), namespace: config.namespace });
+}
+
+/** Connects and returns a client of the configured namespace; `connectTimeoutMs` bounds the first connection
+ * (the CLI passes TEMPORAL_CONNECT_TIMEOUT to fail fast; long-running processes keep the SDK's default). */
+export async function connectClient(config: TemporalConfig, address?: string, connectTimeoutMs?: number): Promise<Client> {
+  const connection = await Connection.connect({ ...connectionOptions(config, address), ...(connectTimeoutMs ? { connectTimeout: connectTimeoutMs } : {}) });
   return new Client({ connection, namespace: config.namespace });
 }

@@ -108,6 +108,7 @@ const EnvSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tollgate'),
+  TEMPORAL_CONNECT_TIMEOUT: durationSchema.default(2000),
   TOLLGATE_TEMPORAL_BIN: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -224,6 +225,8 @@ export interface TemporalConfig {
   binaryPath?: string;
   devServerPort: number;
   uiPort: number;
+  /** How long the CLI waits to connect before giving up with exit 4 (processes keep the SDK's default). */
+  connectTimeoutMs: number;
   /** Namespace retention `tollgate dev` sets on its dev server. */
   devRetentionMs: number;
 }
@@ -327,6 +330,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       devServerPort: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
       devRetentionMs: e.TEMPORAL_DEV_RETENTION,
+      connectTimeoutMs: e.TEMPORAL_CONNECT_TIMEOUT,
     },
     sandbox,
     genesys: {

@@ -32,6 +32,16 @@ const UNAVAILABLE_CODES = new Set([
   14, // UNAVAILABLE
 ]);
 
+/** A durable call still pending after this long makes the receiver ask whether Temporal refuses connections. */
+export const PROBE_AFTER_MS = 150;
+
+export class TemporalRefusedError extends Error {
+  constructor(address: string) {
+    super(`Temporal at ${address} refuses connections`);
+    this.name = 'TemporalRefusedError';
+  }
+}
+
 export class AckDeadlineExceededError extends Error {
   constructor(ms: number) {
     super(`Temporal did not accept the event within ${ms} ms`);
@@ -42,7 +52,7 @@ export class AckDeadlineExceededError extends Error {
 /** True for errors that mean Temporal could not be reached or did not answer in time. */
 export function isTemporalUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    if (current instanceof AckDeadlineExceededError) return true;
+    if (current instanceof AckDeadlineExceededError || current instanceof TemporalRefusedError) return true;
     if (isGrpcServiceError(current)) return UNAVAILABLE_CODES.has(current.code);
     const name = (current as { name?: unknown }).name;
     if (name === 'TransportError' || name === 'AbortError' || name === 'TimeoutError') return true;
@@ -86,7 +96,7 @@ export interface AcknowledgeOptions {
  */
 export async function acknowledge(
   res: Response,
-  deps: Pick<ReceiverDeps, 'config' | 'metrics' | 'logger'> & Partial<Pick<ReceiverDeps, 'temporal' | 'calls'>>,
+  deps: Pick<ReceiverDeps, 'config' | 'metrics' | 'logger'> & Partial<Pick<ReceiverDeps, 'temporal' | 'calls' | 'reachability'>>,
   work: () => Promise<unknown>,
   ok: { status: number; body: object },
   options: AcknowledgeOptions = {},
@@ -103,8 +113,18 @@ export async function acknowledge(
   };
 
   let timer: NodeJS.Timeout | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
   const deadlinePassed = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new AckDeadlineExceededError(timeoutMs)), timeoutMs);
+    // Slow: is anybody there? A refused port cannot start answering within the deadline; a slow server can.
+    const reachability = deps.reachability;
+    if (reachability) {
+      probeTimer = setTimeout(() => {
+        void reachability.probe().then((answer) => {
+          if (answer === 'refused') reject(new TemporalRefusedError(reachability.address));
+        });
+      }, Math.min(PROBE_AFTER_MS, timeoutMs));
+    }
   });
   const call = deps.temporal ? deps.temporal.connection.withDeadline(deadline, work) : work();
   const durable = deps.calls ? deps.calls.track(call) : call;
@@ -125,6 +145,7 @@ export async function acknowledge(
     throw error;
   } finally {
     clearTimeout(timer);
+    clearTimeout(probeTimer);
   }
   answer(ok.status, ok.body);
 }

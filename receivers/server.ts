@@ -5,12 +5,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../client/connection';
+import { lazyClient, temporalAddress } from '../client/connection';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { TemporalCalls } from './ack';
 import { createReceiverApp } from './app';
 import { createReceiverMetrics } from './metrics';
+import { TemporalReachability } from './temporal-reachability';
 
 /** How long close() lets in-flight requests finish before cutting their connections. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -30,10 +31,12 @@ export async function startReceivers(options: {
   const { config } = options;
   const logger = options.logger.child({ component: 'receivers' });
   const ownsClient = options.temporal === undefined;
-  const temporal = options.temporal ?? (await connectClient(config.temporal));
+  // Lazy: the receivers start, and say they are unready, while Temporal is down.
+  const temporal = options.temporal ?? lazyClient(config.temporal);
   const metrics = createReceiverMetrics();
   const calls = new TemporalCalls();
-  const app = createReceiverApp({ config, temporal, logger, metrics, calls, taskQueue: options.taskQueue ?? config.temporal.taskQueue });
+  const reachability = new TemporalReachability(temporalAddress(config.temporal));
+  const app = createReceiverApp({ config, temporal, logger, metrics, calls, reachability, taskQueue: options.taskQueue ?? config.temporal.taskQueue });
 
   let server: Server;
   try {
