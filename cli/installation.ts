@@ -1,6 +1,7 @@
 /**
  * `tollgate installation …` (issue 4): what operators ask about lifecycle installations.
- *   installation status ORG[/INTEGRATION]   state, tenant, resources, compensations run, last events (by query)
+ *   installation status ORG[/INTEGRATION] | --org O [--integration I]   state, tenant, resources, generation,
+ *                                           compensations run, last events (by query)
  *   installation list [--state S] [--org O] [--integration I]   installations by search attributes
  *   installation reconcile [--integration I] [--async]   runs reconciliation now and prints what it repaired
  * All take --json. Exit codes: 0 ok, 2 bad input, 3 not found, 4 Temporal unreachable.
@@ -10,7 +11,7 @@ import { Option, type Command } from 'commander';
 import { describeInstallation, listInstallations, runReconciliation, ScheduleMissingError, triggerSchedule } from '../client/installations';
 import { reconciliationScheduleId } from '../schedules/reconciliation';
 import { INSTALLATION_STATES, type InstallationStateName } from '../workflows/installation-messages';
-import { installationWorkflowId } from '../workflows/workflow-ids';
+import { installationIdProblem, installationWorkflowId } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
 
 export function registerInstallationCommands(program: Command, context: CliContext): void {
@@ -19,10 +20,12 @@ export function registerInstallationCommands(program: Command, context: CliConte
   installation
     .command('status')
     .description('state, tenant, resources, compensations run and last events of one installation')
-    .argument('<org/integration>', 'ORG/INTEGRATION, or ORG alone for the configured integration')
+    .argument('[org/integration]', 'ORG/INTEGRATION, or ORG alone for the configured integration (or use --org and --integration)')
+    .option('--org <orgId>', 'the org (instead of ORG/INTEGRATION)')
+    .option('--integration <integrationId>', 'the integration (default: TOLLGATE_INTEGRATION_ID)')
     .option('--json', 'print JSON')
-    .action(async (target: string, options: { json?: boolean }) => {
-      const { orgId, integrationId } = parseTarget(target, context);
+    .action(async (target: string | undefined, options: { org?: string; integration?: string; json?: boolean }) => {
+      const { orgId, integrationId } = parseTarget(target, options, context);
       const view = await withTemporal(async () => describeInstallation(await context.client(), orgId, integrationId));
       if (!view) throw new CliError(`no installation ${installationWorkflowId(orgId, integrationId)}`, EXIT.notFound);
       const lines = [
@@ -108,13 +111,40 @@ function yes(value: boolean): string {
   return value ? 'yes' : 'no';
 }
 
-function parseTarget(target: string, context: CliContext): { orgId: string; integrationId: string } {
-  const [orgId, integrationId, ...rest] = target.split('/');
-  const integration = integrationId || context.config().lifecycle.integrationId;
-  if (!orgId || rest.length > 0 || !integration) {
-    throw new CliError(`expected ORG/INTEGRATION (or ORG with TOLLGATE_INTEGRATION_ID set), got "${target}"`, EXIT.usage);
+/**
+ * The installation an operator names: `ORG/INTEGRATION`, `ORG` (with the configured integration), or `--org` and
+ * `--integration`. Both IDs must follow the installation ID grammar (no `/`, so the address is unambiguous).
+ */
+function parseTarget(
+  target: string | undefined,
+  options: { org?: string; integration?: string },
+  context: CliContext,
+): { orgId: string; integrationId: string } {
+  if (target !== undefined && options.org !== undefined) {
+    throw new CliError('name the installation either as ORG/INTEGRATION or with --org, not both', EXIT.usage);
   }
-  return { orgId, integrationId: integration };
+  let orgId = options.org;
+  let integrationId = options.integration;
+  if (target !== undefined) {
+    const parts = target.split('/');
+    if (parts.length > 2) throw new CliError(`expected ORG/INTEGRATION, got "${target}"`, EXIT.usage);
+    orgId = parts[0];
+    if (parts.length === 2) {
+      if (options.integration !== undefined && options.integration !== parts[1]) {
+        throw new CliError(`"${target}" and --integration ${options.integration} name different integrations`, EXIT.usage);
+      }
+      integrationId = parts[1];
+    }
+  }
+  integrationId ??= context.config().lifecycle.integrationId;
+  if (!orgId || !integrationId) {
+    throw new CliError('expected ORG/INTEGRATION, or --org ORG --integration INTEGRATION (or ORG with TOLLGATE_INTEGRATION_ID set)', EXIT.usage);
+  }
+  for (const [field, value] of [['org', orgId], ['integration', integrationId]] as const) {
+    const problem = installationIdProblem(value);
+    if (problem) throw new CliError(`the ${field} ID ${JSON.stringify(value)} ${problem}`, EXIT.usage);
+  }
+  return { orgId, integrationId };
 }
 
 /** Temporal connection failures become exit code 4 with a readable message. */

@@ -17,7 +17,7 @@ import {
 } from '../workflows/installation-messages';
 import { reconciliationWorkflow } from '../workflows/reconciliation';
 import type { ReconciliationSummary } from '../workflows/reconciliation-messages';
-import { installationWorkflowId, manualReconciliationWorkflowId } from '../workflows/workflow-ids';
+import { assertInstallationIds, installationWorkflowId, manualReconciliationWorkflowId } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
 
 /**
@@ -25,6 +25,8 @@ import { visibilityQuery } from './visibility';
  * all (the receiver answers 2xx only after this resolves).
  */
 export async function signalInstallation(client: Client, taskQueue: string, event: InstallationEvent): Promise<void> {
+  // The receiver checked these already; reconciliation's events come from a listing: check every sender here too.
+  assertInstallationIds({ orgId: event.orgId, integrationId: event.integrationId, tenantId: event.tenantId });
   await client.workflow.signalWithStart(installationWorkflow, {
     workflowId: installationWorkflowId(event.orgId, event.integrationId),
     taskQueue,

@@ -1,0 +1,125 @@
+/**
+ * Installations cannot hurt each other (issue 9), against a real Temporal server, the receivers, PostgreSQL and the
+ * emulator over HTTP: the ID grammar (400 before any workflow is touched), workflow IDs that two installations can
+ * never share, and the CLI's two ways of naming an installation.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { useLifecycleStack } from './fixtures';
+import { uniqueId } from './harness/stack';
+import { CRM, emit, emulatorState, installation, lifecyclePayload, postSigned, schemaExists, settledIn, tenantOf } from './lifecycle-support';
+
+const { stack, pool } = useLifecycleStack();
+
+/** Whether any workflow exists under the ID naive concatenation would give (no grammar check on this side). */
+async function workflowExists(workflowId: string): Promise<boolean> {
+  try {
+    await stack.client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
+describe('the ID grammar, checked at the receiver', () => {
+  it('answers 400 with the reason to NUL bytes, control characters, separators and over-long IDs, and starts no workflow', async () => {
+    const orgId = uniqueId('org-grammar');
+    const hostile: Array<[string, Record<string, unknown>, string]> = [
+      ['a NUL byte in the tenant ID', { tenantId: 'tenant_\u0000acme' }, 'tenantId: must not contain control characters'],
+      ['a control character in the org ID', { orgId: `${orgId}\u0007` }, 'orgId: must not contain control characters'],
+      ['a newline in the integration ID', { integrationId: `${stack.integrationId}\n` }, 'integrationId: must not contain control characters'],
+      ['a "/" in the org ID (the CLI address separator)', { orgId: `${orgId}/x` }, 'orgId: may contain only'],
+      ['a ":" in the org ID (the workflow ID separator)', { orgId: `${orgId}:x` }, 'orgId: may contain only'],
+      ['a quote in the tenant ID', { tenantId: `tenant_"x` }, 'tenantId: may contain only'],
+      ['an over-long org ID', { orgId: `${orgId}-${'x'.repeat(128)}` }, 'orgId: must be at most 128 characters'],
+      ['an empty tenant ID', { tenantId: '' }, 'tenantId: must not be empty'],
+    ];
+    for (const [what, override, reason] of hostile) {
+      const payload = { ...lifecyclePayload(stack, orgId, 'installed', { configuration: CRM, sequence: 1 }), ...override };
+      const response = await postSigned(stack, payload);
+      expect([what, response.status]).toEqual([what, 400]);
+      expect(response.body).toMatchObject({ error: 'invalid_payload' });
+      expect([what, JSON.stringify(response.body)]).toEqual([what, expect.stringContaining(reason)]);
+      const naive = `installation:${String(payload.orgId)}:${String(payload.integrationId)}`;
+      expect([what, await workflowExists(naive)]).toEqual([what, false]);
+    }
+    // Nothing was provisioned for the org either.
+    expect(await workflowExists(`installation:${orgId}:${stack.integrationId}`)).toBe(false);
+    expect((await emulatorState(stack)).tenantCreateCounts[`tenant_${orgId}`]).toBeUndefined();
+  });
+
+  it('keeps today\'s IDs valid: UUIDs, org-abc123, tenant_acme_corp', async () => {
+    const orgId = '98765432-1234-5678-9abc-def012345678'.replace(/^9876/, uniqueId('o').slice(2, 6));
+    const response = await postSigned(stack, lifecyclePayload(stack, orgId, 'installed', { tenantId: `tenant_acme_corp_${orgId.slice(0, 4)}`, configuration: CRM, sequence: 1 }));
+    expect(response.status).toBe(202);
+    await settledIn(stack, orgId, 'active');
+  });
+});
+
+describe('two installations never share a workflow', () => {
+  it('IDs that would collide under naive concatenation are refused with 400, and an uninstall of one never affects the other', async () => {
+    const base = uniqueId('org-x');
+    // The legitimate installation: org `base`, the stack's integration.
+    const tenantId = `tenant_${base}`;
+    await emit(stack, base, { event: 'installed', tenantId, configuration: CRM });
+    await settledIn(stack, base, 'active');
+
+    // org "X:a" / integration "b" and org "X" / integration "a:b" both concatenate to installation:X:a:b, and an
+    // uninstall for "<base>:<integration>" / "<integration>" would have named installation:<base>:<integration>:….
+    const [a, b] = ['a', 'b'];
+    const first = await postSigned(stack, { ...lifecyclePayload(stack, `${base}:${a}`, 'installed', { sequence: 1 }), integrationId: b });
+    const second = await postSigned(stack, { ...lifecyclePayload(stack, base, 'installed', { sequence: 1 }), integrationId: `${a}:${b}` });
+    expect([first.status, second.status]).toEqual([400, 400]);
+    expect(await workflowExists(`installation:${base}:${a}:${b}`)).toBe(false);
+
+    const hostileUninstall = await postSigned(stack, {
+      ...lifecyclePayload(stack, `${base}:${stack.integrationId}`, 'uninstalled', { tenantId, sequence: 99 }),
+      integrationId: stack.integrationId,
+    });
+    expect(hostileUninstall.status).toBe(400);
+
+    const view = await installation(stack, base);
+    expect(view?.state).toBe('active');
+    expect(view?.lastEvents.map((e) => e.event)).toEqual(['installed']);
+    expect(tenantOf(await emulatorState(stack), tenantId)).toMatchObject({ enabled: true, streamsEnabled: true });
+    expect(await schemaExists(pool, tenantId)).toBe(true);
+  });
+});
+
+describe('the CLI addresses an installation', () => {
+  it('as ORG/INTEGRATION and as --org ORG --integration INTEGRATION; a malformed address is exit code 2', async () => {
+    const orgId = uniqueId('org-address');
+    await emit(stack, orgId, { event: 'installed', configuration: CRM });
+    await settledIn(stack, orgId, 'active');
+    const home = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+    const env = { ...process.env, ...stack.env, TOLLGATE_HOME: home, LOG_LEVEL: 'silent' };
+    delete env.TOLLGATE_SANDBOX_INTEGRATION_ID;
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [join(__dirname, '..', 'bin', 'tollgate.js'), ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        });
+      });
+
+    const bySlash = await cli('installation', 'status', `${orgId}/${stack.integrationId}`, '--json');
+    expect(bySlash.code).toBe(0);
+    const byOptions = await cli('installation', 'status', '--org', orgId, '--integration', stack.integrationId, '--json');
+    expect(byOptions.code).toBe(0);
+    expect(JSON.parse(byOptions.stdout)).toMatchObject({ orgId, integrationId: stack.integrationId, state: 'active' });
+    expect(JSON.parse(bySlash.stdout)).toEqual(JSON.parse(byOptions.stdout));
+
+    for (const args of [
+      [`${orgId}/${stack.integrationId}/extra`],
+      ['--org', `${orgId}:x`, '--integration', stack.integrationId],
+      ['--org', orgId],
+      [`${orgId}/${stack.integrationId}`, '--org', orgId],
+    ]) {
+      const refused = await cli('installation', 'status', ...args);
+      expect([args, refused.code]).toEqual([args, 2]);
+    }
+  });
+});
