@@ -22,7 +22,8 @@ import { AuditArchive } from './provisioning/audit-archive';
 import { CrmConnections } from './provisioning/crm-connection';
 import { TenantSchemas } from './provisioning/database-schema';
 import { revokeTokens } from './provisioning/integration-tokens';
-import { MiddlewareTenants, type TenantOwner } from './provisioning/middleware-tenant';
+import { MiddlewareTenants } from './provisioning/middleware-tenant';
+import type { DestructiveOutcome, ResourceOwner, TenantOwner } from './provisioning/ownership';
 import { planRepairs, syntheticEvent, type InventoryEntry, type PlannedRepair } from './provisioning/reconciliation';
 
 /** How many installations reconciliation queries or signals at once. */
@@ -68,29 +69,29 @@ export function createLifecycleActivities(deps: ActivityDeps) {
       return result;
     },
 
-    async configureCrmConnection(tenantId: string, crmEndpoint: string): Promise<void> {
-      await crm.configure(tenantId, crmEndpoint);
-      log('CRM connection configured', { tenantId, crmEndpoint });
+    async configureCrmConnection(owner: TenantOwner, crmEndpoint: string): Promise<void> {
+      await crm.configure(owner, crmEndpoint);
+      log('CRM connection configured', { tenantId: owner.tenantId, crmEndpoint });
     },
 
-    // --- compensations and teardown (absent = done) -------------------------------------------------------
+    // --- compensations and teardown: absent = done; someone else's = not_ours (refused, nothing changed) ----
 
-    async deleteMiddlewareTenant(owner: TenantOwner): Promise<'deleted' | 'already_gone' | 'not_ours'> {
-      const outcome = await tenants.delete(owner);
-      log('middleware tenant removed', { tenantId: owner.tenantId, outcome });
-      return outcome;
-    },
-
-    async dropTenantSchema(tenantId: string): Promise<{ schemaName: string; dropped: boolean }> {
-      const result = await schemas.drop(tenantId);
-      log('tenant schema dropped', { tenantId, ...result });
+    async deleteMiddlewareTenant(owner: TenantOwner): Promise<DestructiveOutcome> {
+      const result = await tenants.delete(owner);
+      log('middleware tenant removed', { tenantId: owner.tenantId, ...result });
       return result;
     },
 
-    async deleteCrmConnection(tenantId: string): Promise<'deleted' | 'already_gone'> {
-      const outcome = await crm.delete(tenantId);
-      log('CRM connection removed', { tenantId, outcome });
-      return outcome;
+    async dropTenantSchema(owner: TenantOwner): Promise<{ schemaName: string } & DestructiveOutcome<'dropped'>> {
+      const result = await schemas.drop(owner.tenantId, owner);
+      log('tenant schema dropped', { tenantId: owner.tenantId, ...result });
+      return result;
+    },
+
+    async deleteCrmConnection(owner: TenantOwner): Promise<DestructiveOutcome> {
+      const result = await crm.delete(owner);
+      log('CRM connection removed', { tenantId: owner.tenantId, ...result });
+      return result;
     },
 
     async revokeLifecycleTokens(integrationId: string, orgId: string): Promise<'revoked' | 'already_gone'> {
@@ -99,10 +100,10 @@ export function createLifecycleActivities(deps: ActivityDeps) {
       return outcome;
     },
 
-    async disableTenantStreams(tenantId: string): Promise<'disabled' | 'already_gone'> {
-      const outcome = await tenants.disableStreams(tenantId);
-      log('tenant webhooks and streams disabled', { tenantId, outcome });
-      return outcome;
+    async disableTenantStreams(owner: TenantOwner): Promise<DestructiveOutcome<'disabled'>> {
+      const result = await tenants.disableStreams(owner);
+      log('tenant webhooks and streams disabled', { tenantId: owner.tenantId, ...result });
+      return result;
     },
 
     async archiveAuditRecords(owner: TenantOwner): Promise<'archived' | 'already_archived'> {
@@ -111,11 +112,23 @@ export function createLifecycleActivities(deps: ActivityDeps) {
       return outcome;
     },
 
+    /** Who owns each resource of a tenant ID (middleware tenant, schema, CRM connection), as the resources
+     * themselves report it: how the workflow names the other installation when an event points at its tenant. */
+    async findTenantOwners(tenantId: string): Promise<{ tenant?: ResourceOwner; schema?: ResourceOwner; crm?: ResourceOwner }> {
+      const [tenant, schema, connection] = await Promise.all([tenants.get(tenantId), schemas.owner(tenantId), crm.get(tenantId)]);
+      const owner = (found: ResourceOwner | undefined) => (found ? { orgId: found.orgId, integrationId: found.integrationId } : undefined);
+      return {
+        ...(tenant ? { tenant: owner(tenant) } : {}),
+        ...(schema ? { schema: owner(schema) } : {}),
+        ...(connection ? { crm: owner(connection) } : {}),
+      };
+    },
+
     // --- updates --------------------------------------------------------------------------------------------
 
-    async updateMiddlewareTenant(tenantId: string, patch: { enabled?: boolean; configuration?: Record<string, unknown> }): Promise<void> {
-      await tenants.update(tenantId, patch);
-      log('middleware tenant updated', { tenantId, fields: Object.keys(patch) });
+    async updateMiddlewareTenant(owner: TenantOwner, patch: { enabled?: boolean; configuration?: Record<string, unknown> }): Promise<void> {
+      await tenants.update(owner, patch);
+      log('middleware tenant updated', { tenantId: owner.tenantId, fields: Object.keys(patch) });
     },
 
     async raiseLifecycleAlert(alert: Alert): Promise<void> {

@@ -25,6 +25,68 @@ async function workflowExists(workflowId: string): Promise<boolean> {
   }
 }
 
+describe('ownership before every destructive step', () => {
+  it("an uninstall for one org never touches another org's tenant, CRM connection or schema", async () => {
+    const orgA = uniqueId('org-a');
+    const orgB = uniqueId('org-b');
+    const tenantA = `tenant_${orgA}`;
+    const tenantB = `tenant_${orgB}`;
+    await emit(stack, orgA, { event: 'installed', tenantId: tenantA, configuration: CRM });
+    await emit(stack, orgB, { event: 'installed', tenantId: tenantB, configuration: { ...CRM, crmEndpoint: 'https://b.example' } });
+    await settledIn(stack, orgA, 'active');
+    await settledIn(stack, orgB, 'active');
+
+    // Org B's correctly signed uninstall carries A's tenant ID.
+    await emit(stack, orgB, { event: 'uninstalled', tenantId: tenantA });
+    const b = await settledIn(stack, orgB, 'deprovisioned');
+    expect(b.lastEvents.at(-1)).toMatchObject({ event: 'uninstalled', outcome: 'applied', detail: expect.stringContaining(`tenant ${tenantB}`) });
+
+    const snapshot = await emulatorState(stack);
+    // B's own resources are gone …
+    expect(tenantOf(snapshot, tenantB)).toBeUndefined();
+    expect(await schemaExists(pool, tenantB)).toBe(false);
+    // … A's are intact, and A is still active.
+    expect(tenantOf(snapshot, tenantA)).toMatchObject({ orgId: orgA, enabled: true, streamsEnabled: true });
+    expect(snapshot.crmConnections.find((c) => c.tenantId === tenantA)).toMatchObject({ crmEndpoint: CRM.crmEndpoint });
+    expect(await schemaExists(pool, tenantA)).toBe(true);
+    expect((await installation(stack, orgA))?.state).toBe('active');
+    expect(snapshot.archives.some((archive) => archive.tenantId === tenantA)).toBe(false);
+
+    // An alert names both installations.
+    const alert = snapshot.alerts.find((a) => a.body.kind === 'foreign_tenant_in_event' && a.body.details?.orgId === orgB);
+    expect(alert?.body.text).toContain(`installation ${orgB}/${stack.integrationId}`);
+    expect(alert?.body.text).toContain(`installation ${orgA}/${stack.integrationId}`);
+    expect(alert?.body.details).toMatchObject({ eventTenantId: tenantA, ownedBy: { tenant: { orgId: orgA }, schema: { orgId: orgA }, crm: { orgId: orgA } } });
+  });
+
+  it('an install that names another org\'s tenant is rolled back without adopting it, and that org\'s uninstall then touches nothing of it', async () => {
+    const orgA = uniqueId('org-a');
+    const orgC = uniqueId('org-c');
+    const tenantA = `tenant_${orgA}`;
+    await emit(stack, orgA, { event: 'installed', tenantId: tenantA, configuration: CRM });
+    await settledIn(stack, orgA, 'active');
+
+    await emit(stack, orgC, { event: 'installed', tenantId: tenantA, configuration: { crmEndpoint: 'https://evil.example' } });
+    const rolledBack = await settledIn(stack, orgC, 'provisioning_rolled_back');
+    expect(rolledBack.lastError).toMatchObject({ step: 'createTenant', message: expect.stringContaining('TenantOwnedByAnotherInstallation') });
+    // The foreign tenant is not recorded, and the compensation left it alone.
+    expect(rolledBack.tenantId).toBeUndefined();
+    expect(rolledBack.compensationsRun.map((c) => [c.step, c.outcome])).toEqual([['deleteTenant', 'refused']]);
+    let snapshot = await emulatorState(stack);
+    const rollbackAlert = snapshot.alerts.find((a) => a.body.kind === 'provisioning_rolled_back' && a.body.details?.orgId === orgC);
+    expect(rollbackAlert?.body.details).toMatchObject({ ownedBy: { orgId: orgA, integrationId: stack.integrationId } });
+
+    await emit(stack, orgC, { event: 'uninstalled', tenantId: tenantA });
+    await settledIn(stack, orgC, 'deprovisioned');
+    snapshot = await emulatorState(stack);
+    expect(tenantOf(snapshot, tenantA)).toMatchObject({ orgId: orgA, enabled: true, streamsEnabled: true, createCount: 1 });
+    expect(snapshot.crmConnections.find((c) => c.tenantId === tenantA)).toMatchObject({ crmEndpoint: CRM.crmEndpoint });
+    expect(await schemaExists(pool, tenantA)).toBe(true);
+    expect((await installation(stack, orgA))?.state).toBe('active');
+    expect(snapshot.alerts.some((a) => a.body.kind === 'foreign_tenant_in_event' && a.body.details?.orgId === orgC)).toBe(true);
+  });
+});
+
 describe('the ID grammar, checked at the receiver', () => {
   it('answers 400 with the reason to NUL bytes, control characters, separators and over-long IDs, and starts no workflow', async () => {
     const orgId = uniqueId('org-grammar');
@@ -96,7 +158,7 @@ describe('the CLI addresses an installation', () => {
     await emit(stack, orgId, { event: 'installed', configuration: CRM });
     await settledIn(stack, orgId, 'active');
     const home = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
-    const env = { ...process.env, ...stack.env, TOLLGATE_HOME: home, LOG_LEVEL: 'silent' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env, TOLLGATE_HOME: home, LOG_LEVEL: 'silent' };
     delete env.TOLLGATE_SANDBOX_INTEGRATION_ID;
     const cli = (...args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

@@ -42,7 +42,7 @@ function play(state: InstallationState, ...events: InstallationEvent[]): string[
       state.beginProvisioning(decision.tenantId);
       state.provisioned();
     } else if (decision.kind === 'teardown') {
-      state.beginTeardown(decision.tenantId);
+      state.beginTeardown();
       state.deprovisioned();
     } else if (decision.kind === 'setEnabled') {
       state.toggled(decision.enabled);

@@ -76,7 +76,8 @@ export interface InstallationResources {
 
 export interface CompensationRecord {
   step: string;
-  outcome: 'done' | 'failed';
+  /** `refused`: the resource belongs to another installation and was left alone. */
+  outcome: 'done' | 'failed' | 'refused';
   at: string;
   error?: string;
 }

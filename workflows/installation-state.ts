@@ -33,7 +33,7 @@ const COMPENSATIONS_LIMIT = 50;
 /** What the workflow must do for one event. */
 export type Decision =
   | { kind: 'provision'; tenantId: string; configuration: Record<string, unknown>; enabled: boolean }
-  | { kind: 'teardown'; tenantId: string }
+  | { kind: 'teardown'; tenantId?: string }
   | { kind: 'setEnabled'; tenantId: string; enabled: boolean }
   | { kind: 'updateConfiguration'; tenantId: string; configuration: Record<string, unknown>; crmChanged: boolean }
   | { kind: 'none'; outcome: EventOutcome; detail: string };
@@ -160,9 +160,9 @@ export class InstallationState {
     if (this.state === 'deprovisioned') {
       return { kind: 'none', outcome: 'applied', detail: 'already deprovisioned' };
     }
-    // Also from pending_install (uninstall before install): teardown of absent resources is a no-op per step,
-    // and the Genesys tokens issued at install time are revoked all the same.
-    return { kind: 'teardown', tenantId: this.tenantId ?? event.tenantId };
+    // Also from pending_install (uninstall before install): the Genesys tokens issued at install time are revoked
+    // all the same. Only this installation's own tenant is torn down — never the tenant ID the payload names.
+    return { kind: 'teardown', ...(this.tenantId ? { tenantId: this.tenantId } : {}) };
   }
 
   private decideToggle(event: InstallationEvent, enabled: boolean): Decision {
@@ -205,10 +205,15 @@ export class InstallationState {
     this.lastError = { step, message, at };
   }
 
-  beginTeardown(tenantId: string): void {
+  beginTeardown(): void {
     this.state = 'deprovisioning';
-    this.tenantId = tenantId;
     this.lastError = undefined;
+  }
+
+  /** The tenant turned out to be another installation's: this installation never held it. */
+  forgetTenant(): void {
+    this.tenantId = undefined;
+    this.resources = { tenant: false, schema: false, crm: false };
   }
 
   deprovisioned(): void {

@@ -35,7 +35,8 @@ import {
 } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/lifecycle';
 import { TollgateIntegration, TollgateKind, TollgateOrg, TollgateState, TollgateTenant } from '../platform/search-attributes';
-import { describeFailure } from './failures';
+import type { ResourceOwner } from '../activities/provisioning/ownership';
+import { describeFailure, OWNERSHIP_FAILURE_TYPES, rootFailure } from './failures';
 import {
   compensationsRunQuery,
   installationResourcesQuery,
@@ -66,6 +67,17 @@ const alerts = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
+
+/** The owner an ownership failure reported (its details), for the alert. */
+function ownedByOf(error: unknown): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && current; depth++) {
+    const details = (current as { details?: unknown[] }).details;
+    if (Array.isArray(details) && details[0] && typeof details[0] === 'object' && 'ownedBy' in details[0]) return (details[0] as { ownedBy: unknown }).ownedBy;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 
 export async function installationWorkflow(input: InstallationWorkflowInput): Promise<void> {
   const state = new InstallationState(input.orgId, input.integrationId, input.seenLimit, input.snapshot);
@@ -102,6 +114,10 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
 
   const now = () => new Date().toISOString();
   const owner = (tenantId: string) => ({ tenantId, orgId: state.orgId, integrationId: state.integrationId });
+  const installationName = () => `installation ${state.orgId}/${state.integrationId}`;
+  const describeOwner = (found: ResourceOwner | undefined) => (found ? `installation ${found.orgId}/${found.integrationId}` : 'another installation');
+  const describeOwners = (refused: Array<{ step: string; ownedBy?: ResourceOwner }>) =>
+    [...new Set(refused.map((r) => describeOwner(r.ownedBy)))].join(', ');
   const alert = async (kind: string, summary: string, details: Record<string, unknown>) => {
     try {
       await alerts.raiseLifecycleAlert({ kind, summary, details: { orgId: state.orgId, integrationId: state.integrationId, ...details } });
@@ -114,16 +130,18 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     const { tenantId, configuration } = decision;
     state.beginProvisioning(tenantId);
     publish();
-    const undo: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<unknown> }> = [];
+    const undo: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<{ outcome: string; ownedBy?: ResourceOwner }> }> = [];
     let step = 'createTenant';
     try {
       // Registered before the step: if the create lands but its answer is lost, the tenant is still removed.
+      // Every compensation checks the owner at the resource, so a tenant that turned out to be someone else's
+      // (TenantOwnedByAnotherInstallation) is never deleted.
       undo.unshift({ step: 'deleteTenant', resource: 'tenant', run: () => compensations.deleteMiddlewareTenant(owner(tenantId)) });
       await steps.createMiddlewareTenant(owner(tenantId), configuration);
       state.setResource('tenant', true);
 
       step = 'createSchema';
-      undo.unshift({ step: 'dropSchema', resource: 'schema', run: () => compensations.dropTenantSchema(tenantId) });
+      undo.unshift({ step: 'dropSchema', resource: 'schema', run: () => compensations.dropTenantSchema(owner(tenantId)) });
       const schema = await steps.createTenantSchema(owner(tenantId));
       state.setResource('schema', true);
       state.setSchemaName(schema.schemaName);
@@ -131,30 +149,37 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
       const crmEndpoint = configuration.crmEndpoint;
       if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
         step = 'configureCrm';
-        undo.unshift({ step: 'deleteCrmConnection', resource: 'crm', run: () => compensations.deleteCrmConnection(tenantId) });
-        await steps.configureCrmConnection(tenantId, crmEndpoint);
+        undo.unshift({ step: 'deleteCrmConnection', resource: 'crm', run: () => compensations.deleteCrmConnection(owner(tenantId)) });
+        await steps.configureCrmConnection(owner(tenantId), crmEndpoint);
         state.setResource('crm', true);
       }
 
       if (!decision.enabled) {
         step = 'disableTenant';
-        await steps.updateMiddlewareTenant(tenantId, { enabled: false });
+        await steps.updateMiddlewareTenant(owner(tenantId), { enabled: false });
       }
       state.provisioned();
       state.record(event, 'applied', `provisioned tenant ${tenantId}`);
     } catch (error) {
       const message = describeFailure(error);
+      const ownership = OWNERSHIP_FAILURE_TYPES.includes(rootFailure(error).type ?? '');
       // Compensate even when the workflow itself is being cancelled: nothing may be left half-provisioned.
       await CancellationScope.nonCancellable(async () => {
         for (const compensation of undo) {
           try {
-            await compensation.run();
-            state.recordCompensation({ step: compensation.step, outcome: 'done', at: now() });
+            const result = await compensation.run();
+            if (result.outcome === 'not_ours') {
+              state.recordCompensation({ step: compensation.step, outcome: 'refused', at: now(), error: `belongs to ${describeOwner(result.ownedBy)}` });
+            } else {
+              state.recordCompensation({ step: compensation.step, outcome: 'done', at: now() });
+            }
             if (compensation.resource) state.setResource(compensation.resource, false);
           } catch (compensationError) {
             state.recordCompensation({ step: compensation.step, outcome: 'failed', at: now(), error: describeFailure(compensationError) });
           }
         }
+        // A tenant that belongs to another installation is never adopted: this installation does not record it.
+        if (ownership) state.forgetTenant();
         state.rolledBack(step, message, now());
         state.record(event, 'rolled_back', `${step} failed: ${message}`);
         publish();
@@ -163,6 +188,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
           step,
           error: message,
           compensationsRun: state.compensationsRun.slice(-undo.length),
+          ...(ownership ? { ownedBy: ownedByOf(error) } : {}),
         });
       });
       if (isCancellation(error)) throw error;
@@ -170,16 +196,35 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     publish();
   }
 
-  async function teardown(event: InstallationEvent, tenantId: string): Promise<void> {
-    state.beginTeardown(tenantId);
+  /**
+   * Teardown acts only on the tenant this installation provisioned (its state), never on a tenant ID that merely
+   * arrived in the uninstall's payload; and each destructive step checks the owner at the resource. A resource
+   * that turns out to be someone else's is refused (`not_ours`), never counted as deleted, and an alert names both
+   * installations.
+   */
+  async function teardown(event: InstallationEvent, tenantId: string | undefined): Promise<void> {
+    state.beginTeardown();
     publish();
+    const refused: Array<{ step: string; ownedBy?: ResourceOwner }> = [];
+    const destructive = (step: string, resource: 'tenant' | 'schema' | 'crm' | undefined, run: () => Promise<{ outcome: string; ownedBy?: ResourceOwner }>) => ({
+      step,
+      resource,
+      run: async () => {
+        const result = await run();
+        if (result.outcome === 'not_ours') refused.push({ step, ownedBy: result.ownedBy });
+      },
+    });
     const sequence: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<unknown> }> = [
       { step: 'revokeTokens', run: () => genesys.revokeLifecycleTokens(state.integrationId, state.orgId) },
-      { step: 'disableStreams', run: () => steps.disableTenantStreams(tenantId) },
-      { step: 'deleteCrmConnection', resource: 'crm', run: () => steps.deleteCrmConnection(tenantId) },
-      { step: 'deleteTenant', resource: 'tenant', run: () => steps.deleteMiddlewareTenant(owner(tenantId)) },
-      { step: 'dropSchema', resource: 'schema', run: () => steps.dropTenantSchema(tenantId) },
-      { step: 'archiveAuditRecords', run: () => steps.archiveAuditRecords(owner(tenantId)) },
+      ...(tenantId
+        ? [
+            destructive('disableStreams', undefined, () => steps.disableTenantStreams(owner(tenantId))),
+            destructive('deleteCrmConnection', 'crm', () => steps.deleteCrmConnection(owner(tenantId))),
+            destructive('deleteTenant', 'tenant', () => steps.deleteMiddlewareTenant(owner(tenantId))),
+            destructive('dropSchema', 'schema', () => steps.dropTenantSchema(owner(tenantId))),
+            { step: 'archiveAuditRecords', run: () => steps.archiveAuditRecords(owner(tenantId)) },
+          ]
+        : []),
     ];
     for (const { step, resource, run } of sequence) {
       try {
@@ -195,28 +240,60 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
         return;
       }
     }
+    if (refused.length > 0) {
+      await alert(
+        'teardown_refused',
+        `uninstall of ${installationName()} refused to touch ${refused.map((r) => r.step).join(', ')} of tenant ${tenantId}: ${describeOwners(refused)}`,
+        { tenantId, refused },
+      );
+    }
+    // The uninstall named a tenant that is not this installation's: nothing of it was touched; say whose it is.
+    if (event.tenantId !== tenantId) await reportForeignTenant(event, tenantId);
     state.deprovisioned();
-    state.record(event, 'applied', `deprovisioned tenant ${tenantId}`);
+    state.record(
+      event,
+      'applied',
+      `deprovisioned ${tenantId ? `tenant ${tenantId}` : 'an installation that had no tenant'}${refused.length > 0 ? `; refused: ${refused.map((r) => r.step).join(', ')}` : ''}`,
+    );
     publish();
+  }
+
+  /** An uninstall whose payload names a tenant other than this installation's own: if that tenant's resources
+   * belong to another installation, raise an alert that names both. */
+  async function reportForeignTenant(event: InstallationEvent, ownTenant: string | undefined): Promise<void> {
+    let owners: Record<string, ResourceOwner | undefined>;
+    try {
+      owners = await steps.findTenantOwners(event.tenantId);
+    } catch (error) {
+      log.warn('could not look up the owner of a tenant named by an uninstall', { tenantId: event.tenantId, error: describeFailure(error) });
+      return;
+    }
+    const foreign = Object.entries(owners).filter(([, found]) => found && (found.orgId !== state.orgId || found.integrationId !== state.integrationId));
+    if (foreign.length === 0) return;
+    await alert(
+      'foreign_tenant_in_event',
+      `${event.event} for ${installationName()} named tenant ${event.tenantId}, which belongs to ${describeOwner(foreign[0][1])}; nothing of it was touched`,
+      { tenantId: ownTenant, eventTenantId: event.tenantId, identity: event.identity, ownedBy: Object.fromEntries(foreign) },
+    );
   }
 
   async function update(event: InstallationEvent, decision: Extract<Decision, { kind: 'setEnabled' | 'updateConfiguration' }>): Promise<void> {
     let step = 'updateTenant';
     try {
       if (decision.kind === 'setEnabled') {
-        await steps.updateMiddlewareTenant(decision.tenantId, { enabled: decision.enabled });
+        await steps.updateMiddlewareTenant(owner(decision.tenantId), { enabled: decision.enabled });
         state.toggled(decision.enabled);
         state.record(event, 'applied', decision.enabled ? 'tenant enabled' : 'tenant disabled');
       } else {
-        await steps.updateMiddlewareTenant(decision.tenantId, { configuration: decision.configuration });
+        await steps.updateMiddlewareTenant(owner(decision.tenantId), { configuration: decision.configuration });
         if (decision.crmChanged) {
           step = 'reconfigureCrm';
           const crmEndpoint = decision.configuration.crmEndpoint;
           if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
-            await steps.configureCrmConnection(decision.tenantId, crmEndpoint);
+            await steps.configureCrmConnection(owner(decision.tenantId), crmEndpoint);
             state.setResource('crm', true);
           } else {
-            await steps.deleteCrmConnection(decision.tenantId);
+            await steps.deleteCrmConnection(owner(decision.tenantId));
             state.setResource('crm', false);
           }
         }
