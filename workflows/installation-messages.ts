@@ -96,6 +96,8 @@ export interface InstallationView {
   orgId: string;
   integrationId: string;
   state: InstallationStateName;
+  /** How many real installs this installation has seen (each starts a generation); 0 before the first. */
+  generation: number;
   tenantId?: string;
   enabled: boolean;
   configuration: Record<string, unknown>;
@@ -114,6 +116,8 @@ export interface InstallationSnapshot {
   orgId: string;
   integrationId: string;
   state: InstallationStateName;
+  /** Absent in snapshots taken before generations existed: 0. */
+  generation?: number;
   tenantId?: string;
   enabled: boolean;
   configuration: Record<string, unknown>;

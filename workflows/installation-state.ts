@@ -12,6 +12,11 @@
  *   not newer than the tombstone is stale and cannot resurrect the tenant, while a later real re-install provisions
  *   again. Symmetrically an uninstall not newer than the last applied install is stale. Configuration and
  *   enable/disable carry full values, so an older one arriving after a newer one is ignored rather than regressing.
+ * - Generations (issue 9): each real install starts a new generation. Enable/disable and configuration updates
+ *   older than the generation's install (or than the tombstone) belong to an earlier generation and are stale for
+ *   this one; the enabled flag and the configuration start fresh with each install. Whatever order events arrive
+ *   in, the result is the meaning of the latest real events by order key (the property test in
+ *   lifecycle-generations.test.ts checks this over random shuffled histories).
  */
 import type {
   CompensationRecord,
@@ -36,6 +41,15 @@ export type Decision =
   | { kind: 'teardown'; tenantId?: string }
   | { kind: 'setEnabled'; tenantId: string; enabled: boolean }
   | { kind: 'updateConfiguration'; tenantId: string; configuration: Record<string, unknown>; crmChanged: boolean }
+  | {
+      kind: 'reinstall';
+      tenantId: string;
+      configuration: Record<string, unknown>;
+      enabled: boolean;
+      crmChanged: boolean;
+      /** The tenant the install named, when it is not the one this installation keeps. */
+      namedTenantId?: string;
+    }
   | { kind: 'none'; outcome: EventOutcome; detail: string };
 
 /** Negative when `a` is older than `b`. Sequences compare when both events have one (they are Genesys' own
@@ -63,6 +77,8 @@ export class InstallationState {
   readonly orgId: string;
   readonly integrationId: string;
   state: InstallationStateName = 'pending_install';
+  /** How many real installs this installation has seen; 0 before the first. */
+  generation = 0;
   tenantId?: string;
   enabled = true;
   configuration: Record<string, unknown> = {};
@@ -129,30 +145,53 @@ export class InstallationState {
     }
   }
 
+  /**
+   * Each real install starts a new generation (issue 9). An install not newer than the tombstone or than the
+   * current generation's install is stale. The generation's enabled flag and configuration start fresh from the
+   * install — unless an enable/disable or configuration update newer than this install is already known (it
+   * overtook its install in delivery and belongs to this generation).
+   */
   private decideInstall(event: InstallationEvent): Decision {
     if (this.tombstone && compareOrder(orderOf(event), this.tombstone) <= 0) {
       return { kind: 'none', outcome: 'ignored_stale', detail: `older than the uninstall ${this.tombstone.identity}` };
     }
     if (!isNewer(event, this.installOrder)) {
-      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the install already applied' };
+      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the install of the current generation' };
     }
+    this.generation += 1;
     this.installOrder = orderOf(event);
+    if (isNewer(event, this.enabledOrder)) {
+      this.enabled = true;
+      this.enabledOrder = orderOf(event);
+    }
+    const previousCrm = this.configuration.crmEndpoint;
     if (isNewer(event, this.configurationOrder)) {
       this.configuration = event.configuration;
       this.configurationOrder = orderOf(event);
     }
     if (PROVISIONED.includes(this.state) && this.tenantId) {
-      // Already provisioned (e.g. a repeated install after a lost uninstall never happened): never re-run the saga
-      // over a working tenant (its rollback would delete it); bring the configuration up to date instead.
-      return { kind: 'updateConfiguration', tenantId: this.tenantId, configuration: this.configuration, crmChanged: false };
+      // A re-install over a working tenant (its uninstall was lost, or Genesys re-sent installed): never re-run the
+      // saga over it (its rollback would delete it); apply the new generation's configuration, enabled flag and
+      // CRM endpoint to the tenant this installation already has.
+      return {
+        kind: 'reinstall',
+        tenantId: this.tenantId,
+        configuration: this.configuration,
+        enabled: this.enabled,
+        crmChanged: previousCrm !== this.configuration.crmEndpoint,
+        ...(event.tenantId === this.tenantId ? {} : { namedTenantId: event.tenantId }),
+      };
     }
-    this.tenantId = event.tenantId;
-    return { kind: 'provision', tenantId: event.tenantId, configuration: this.configuration, enabled: this.enabled };
+    // After a teardown that failed half-way, this installation's tenant may still exist: re-provision that one
+    // (every step accepts what is already its own) rather than orphan it for the tenant the event names.
+    const tenantId = this.state === 'deprovisioning_failed' && this.tenantId ? this.tenantId : event.tenantId;
+    this.tenantId = tenantId;
+    return { kind: 'provision', tenantId, configuration: this.configuration, enabled: this.enabled };
   }
 
   private decideUninstall(event: InstallationEvent): Decision {
     if (this.installOrder && compareOrder(orderOf(event), this.installOrder) <= 0) {
-      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the install already applied' };
+      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the install of the current generation' };
     }
     if (!this.tombstone || compareOrder(orderOf(event), this.tombstone) > 0) {
       this.tombstone = { ...orderOf(event), identity: event.identity };
@@ -165,10 +204,16 @@ export class InstallationState {
     return { kind: 'teardown', ...(this.tenantId ? { tenantId: this.tenantId } : {}) };
   }
 
+  /** Why an enable/disable or configuration update does not belong to the current (or next) generation, if so. */
+  private staleForGeneration(event: InstallationEvent): string | undefined {
+    if (!isNewer(event, this.installOrder)) return 'older than the install of the current generation';
+    if (!isNewer(event, this.tombstone)) return `older than the uninstall ${this.tombstone?.identity}`;
+    return undefined;
+  }
+
   private decideToggle(event: InstallationEvent, enabled: boolean): Decision {
-    if (!isNewer(event, this.enabledOrder)) {
-      return { kind: 'none', outcome: 'ignored_stale', detail: `older than the last enable/disable` };
-    }
+    const stale = this.staleForGeneration(event) ?? (isNewer(event, this.enabledOrder) ? undefined : 'older than the last enable/disable');
+    if (stale) return { kind: 'none', outcome: 'ignored_stale', detail: stale };
     this.enabledOrder = orderOf(event);
     this.enabled = enabled;
     if (PROVISIONED.includes(this.state) && this.tenantId) return { kind: 'setEnabled', tenantId: this.tenantId, enabled };
@@ -176,9 +221,9 @@ export class InstallationState {
   }
 
   private decideConfiguration(event: InstallationEvent): Decision {
-    if (!isNewer(event, this.configurationOrder)) {
-      return { kind: 'none', outcome: 'ignored_stale', detail: 'older than the configuration already applied' };
-    }
+    const stale =
+      this.staleForGeneration(event) ?? (isNewer(event, this.configurationOrder) ? undefined : 'older than the configuration already applied');
+    if (stale) return { kind: 'none', outcome: 'ignored_stale', detail: stale };
     const crmChanged = this.configuration.crmEndpoint !== event.configuration.crmEndpoint;
     this.configuration = event.configuration;
     this.configurationOrder = orderOf(event);
@@ -277,6 +322,7 @@ export class InstallationState {
       orgId: this.orgId,
       integrationId: this.integrationId,
       state: this.state,
+      generation: this.generation,
       ...(this.tenantId ? { tenantId: this.tenantId } : {}),
       enabled: this.enabled,
       configuration: this.configuration,
@@ -296,6 +342,7 @@ export class InstallationState {
       orgId: this.orgId,
       integrationId: this.integrationId,
       state: this.state,
+      generation: this.generation,
       tenantId: this.tenantId,
       enabled: this.enabled,
       configuration: this.configuration,
@@ -315,6 +362,7 @@ export class InstallationState {
 
   private restore(snapshot: InstallationSnapshot): void {
     this.state = snapshot.state;
+    this.generation = snapshot.generation ?? 0;
     this.tenantId = snapshot.tenantId;
     this.enabled = snapshot.enabled;
     this.configuration = snapshot.configuration;

@@ -309,9 +309,42 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     publish();
   }
 
+  /** A new generation over the tenant this installation already runs: its configuration, enabled flag and CRM
+   * endpoint become the new install's (issue 9: a re-install with a new crmEndpoint used to keep the old one). */
+  async function reinstall(event: InstallationEvent, decision: Extract<Decision, { kind: 'reinstall' }>): Promise<void> {
+    let step = 'updateTenant';
+    try {
+      await steps.updateMiddlewareTenant(owner(decision.tenantId), { configuration: decision.configuration, enabled: decision.enabled });
+      step = 'reconfigureCrm';
+      const crmEndpoint = decision.configuration.crmEndpoint;
+      if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
+        await steps.configureCrmConnection(owner(decision.tenantId), crmEndpoint);
+        state.setResource('crm', true);
+      } else if (state.resources.crm || decision.crmChanged) {
+        await steps.deleteCrmConnection(owner(decision.tenantId));
+        state.setResource('crm', false);
+      }
+      state.toggled(decision.enabled);
+      state.record(
+        event,
+        'applied',
+        `re-installed over tenant ${decision.tenantId} (generation ${state.generation})${decision.namedTenantId ? `; the event named tenant ${decision.namedTenantId}, kept ${decision.tenantId}` : ''}`,
+      );
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const message = describeFailure(error);
+      state.failed(step, message, now());
+      state.record(event, 'failed', `${step} failed: ${message}`);
+      await alert('installation_update_failed', `re-install of ${state.orgId} failed at ${step}`, { tenantId: decision.tenantId, step, error: message });
+    }
+    publish();
+  }
+
   async function apply(event: InstallationEvent): Promise<void> {
     const decision = state.decide(event);
     switch (decision.kind) {
+      case 'reinstall':
+        return reinstall(event, decision);
       case 'provision':
         return provision(event, decision);
       case 'teardown':
