@@ -18,6 +18,8 @@ import { currentActivity, heartbeat } from './activity-context';
 import { activityLogger } from './activity-logger';
 import type { Alert } from './alerts';
 import type { ActivityDeps } from './deps';
+import type { InstallationRecord } from '../workflows/installation-messages';
+import { InstallationInventory } from './installation-inventory';
 import { AuditArchive } from './provisioning/audit-archive';
 import { CrmConnections } from './provisioning/crm-connection';
 import { TenantSchemas } from './provisioning/database-schema';
@@ -51,6 +53,7 @@ export function createLifecycleActivities(deps: ActivityDeps) {
     return pool;
   };
   const schemas = new TenantSchemas(getPool);
+  const inventory = new InstallationInventory(getPool);
 
   const log = (message: string, fields: Record<string, unknown>) => activityLogger(logger).info(fields, message);
 
@@ -129,6 +132,23 @@ export function createLifecycleActivities(deps: ActivityDeps) {
     async updateMiddlewareTenant(owner: TenantOwner, patch: { enabled?: boolean; configuration?: Record<string, unknown> }): Promise<void> {
       await tenants.update(owner, patch);
       log('middleware tenant updated', { tenantId: owner.tenantId, fields: Object.keys(patch) });
+    },
+
+    // --- the durable inventory -------------------------------------------------------------------------------
+
+    /** Writes the installation's inventory row (unless a newer revision is stored). */
+    async recordInstallation(record: InstallationRecord): Promise<void> {
+      const taskQueue = currentActivity()?.info.taskQueue ?? config.temporal.taskQueue;
+      const written = await inventory.record(record, taskQueue);
+      if (!written) log('inventory write superseded by a newer revision', { orgId: record.orgId, integrationId: record.integrationId, revision: record.revision });
+    },
+
+    /** The installation's inventory row, for a fresh run to continue from. */
+    async loadInstallationRecord(input: { orgId: string; integrationId: string }): Promise<InstallationRecord | undefined> {
+      const row = await inventory.load(input.orgId, input.integrationId);
+      if (!row) return undefined;
+      const { taskQueue: _taskQueue, ...record } = row;
+      return record;
     },
 
     async raiseLifecycleAlert(alert: Alert): Promise<void> {

@@ -178,6 +178,26 @@ describe('installation state rules', () => {
     expect(restored.view().pendingEvents).toBe(5);
   });
 
+  it('a fresh run restored from the inventory keeps the tombstone and generation, and turns an interrupted step into a state reconciliation repairs', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    play(state, event('installed', 1), event('uninstalled', 2));
+    const record = { ...state.inventoryRecord(), revision: 7 };
+    const fresh = new InstallationState(ORG, INTEGRATION);
+    expect(fresh.restoreFromInventory(record, '2026-01-01T00:00:00.000Z')).toBe('deprovisioned');
+    expect(fresh.revision).toBe(7);
+    expect(play(fresh, event('installed', 1, { identity: 'another-copy' }))).toEqual(['ignored_stale']);
+    expect(play(fresh, event('installed', 3))).toEqual(['provision']);
+    expect(fresh.generation).toBe(2);
+
+    const midSaga = { ...record, state: 'provisioning' as const, tenantId: 'tenant_1' };
+    const restored = new InstallationState(ORG, INTEGRATION);
+    expect(restored.restoreFromInventory(midSaga, '2026-01-01T00:00:00.000Z')).toBe('provisioning (interrupted) → provisioning_rolled_back');
+    expect(restored.state).toBe('provisioning_rolled_back');
+    const midTeardown = new InstallationState(ORG, INTEGRATION);
+    midTeardown.restoreFromInventory({ ...record, state: 'deprovisioning' }, '2026-01-01T00:00:00.000Z');
+    expect(midTeardown.state).toBe('deprovisioning_failed');
+  });
+
   it('compares sequences when both have one, else timestamps', () => {
     expect(compareOrder({ sequence: 2, eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeGreaterThan(0);
     expect(compareOrder({ eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeLessThan(0);

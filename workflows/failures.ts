@@ -32,6 +32,8 @@ export const FailureType = {
   PartnerRequestRejected: 'PartnerRequestRejected',
   /** A partner system answered 429. */
   PartnerRateLimited: 'PartnerRateLimited',
+  /** The installation inventory (tollgate.installations) could not be read or written. */
+  InventoryUnavailable: 'InventoryUnavailable',
   /** PostgreSQL could not be reached (retryable). */
   DatabaseUnavailable: 'DatabaseUnavailable',
 } as const;

@@ -131,9 +131,35 @@ export interface InstallationSnapshot {
   lastError?: { step: string; message: string; at: string };
   /** Identities already seen, oldest first (bounded). */
   seen: string[];
+  /** The inventory revision last written (absent before the inventory existed: 0). */
+  revision?: number;
   /** Events received but not yet applied. */
   queue: InstallationEvent[];
   eventsProcessed: number;
+}
+
+/**
+ * One installation's row in the durable inventory (`tollgate.installations`): enough for a fresh run to continue
+ * without resurrecting anything (generation, tombstone, order keys) or orphaning anything (tenant, resources).
+ */
+export interface InstallationRecord {
+  orgId: string;
+  integrationId: string;
+  generation: number;
+  state: InstallationStateName;
+  tenantId?: string;
+  enabled: boolean;
+  configuration: Record<string, unknown>;
+  resources: InstallationResources;
+  tombstone?: Tombstone;
+  installOrder?: OrderKey;
+  enabledOrder?: OrderKey;
+  configurationOrder?: OrderKey;
+  /** The most recent identities seen (bounded); older duplicates are stale by their order key anyway. */
+  recentIdentities: string[];
+  lastError?: { step: string; message: string; at: string };
+  /** Grows with every write of this installation; a write with a lower revision changes nothing. */
+  revision: number;
 }
 
 export interface InstallationWorkflowInput {

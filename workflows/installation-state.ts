@@ -23,6 +23,7 @@ import type {
   EventOutcome,
   EventRecord,
   InstallationEvent,
+  InstallationRecord,
   InstallationResources,
   InstallationSnapshot,
   InstallationStateName,
@@ -32,6 +33,8 @@ import type {
 } from './installation-messages';
 
 export const DEFAULT_SEEN_LIMIT = 1000;
+/** How many of the most recent identities the inventory keeps. */
+const RECORDED_IDENTITIES = 100;
 const LAST_EVENTS_LIMIT = 50;
 const COMPENSATIONS_LIMIT = 50;
 
@@ -88,6 +91,8 @@ export class InstallationState {
   tombstone?: Tombstone;
   lastError?: { step: string; message: string; at: string };
   eventsProcessed = 0;
+  /** The inventory revision last written. */
+  revision = 0;
   private configurationOrder?: OrderKey;
   private enabledOrder?: OrderKey;
   private installOrder?: OrderKey;
@@ -357,7 +362,58 @@ export class InstallationState {
       seen: [...this.seenOrder],
       queue: [...this.queue],
       eventsProcessed: this.eventsProcessed,
+      revision: this.revision,
     };
+  }
+
+  /** The inventory row for this state (the revision is the caller's to set). */
+  inventoryRecord(): Omit<InstallationRecord, 'revision'> {
+    return {
+      orgId: this.orgId,
+      integrationId: this.integrationId,
+      generation: this.generation,
+      state: this.state,
+      ...(this.tenantId ? { tenantId: this.tenantId } : {}),
+      enabled: this.enabled,
+      configuration: this.configuration,
+      resources: { ...this.resources },
+      ...(this.tombstone ? { tombstone: this.tombstone } : {}),
+      ...(this.installOrder ? { installOrder: this.installOrder } : {}),
+      ...(this.enabledOrder ? { enabledOrder: this.enabledOrder } : {}),
+      ...(this.configurationOrder ? { configurationOrder: this.configurationOrder } : {}),
+      recentIdentities: this.seenOrder.slice(-RECORDED_IDENTITIES),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /**
+   * A fresh run (after terminate, reset or a lost history) continues from the inventory: generation, tombstone,
+   * order keys, tenant and resources come back, so an old install stays stale and teardown knows what exists.
+   * Events already received by this run stay queued. A run that ended mid-step left its resources in an unknown
+   * state: `provisioning` becomes `provisioning_rolled_back` and `deprovisioning` becomes `deprovisioning_failed`,
+   * both of which reconciliation repairs with idempotent, owner-checked steps. Returns what it restored from.
+   */
+  restoreFromInventory(record: InstallationRecord, at: string): string {
+    this.generation = record.generation;
+    this.tenantId = record.tenantId;
+    this.enabled = record.enabled;
+    this.configuration = record.configuration;
+    this.resources = { ...record.resources };
+    this.tombstone = record.tombstone;
+    this.installOrder = record.installOrder;
+    this.enabledOrder = record.enabledOrder;
+    this.configurationOrder = record.configurationOrder;
+    this.lastError = record.lastError;
+    this.revision = record.revision;
+    for (const identity of record.recentIdentities) if (!this.seen.has(identity)) this.remember(identity);
+    const interrupted = { provisioning: 'provisioning_rolled_back', deprovisioning: 'deprovisioning_failed' } as const;
+    if (record.state === 'provisioning' || record.state === 'deprovisioning') {
+      this.state = interrupted[record.state];
+      this.lastError = { step: 'interrupted', message: `the previous run ended while ${record.state}`, at };
+      return `${record.state} (interrupted) → ${this.state}`;
+    }
+    this.state = record.state;
+    return record.state;
   }
 
   private restore(snapshot: InstallationSnapshot): void {
@@ -375,6 +431,7 @@ export class InstallationState {
     this.tombstone = snapshot.tombstone;
     this.lastError = snapshot.lastError;
     this.eventsProcessed = snapshot.eventsProcessed;
+    this.revision = snapshot.revision ?? 0;
     for (const identity of snapshot.seen) this.remember(identity);
     this.queue.push(...snapshot.queue);
   }

@@ -19,6 +19,11 @@
  * The workflow never completes on its own: its tombstone and seen identities must outlive the tenant. It
  * continues-as-new when Temporal suggests it (or after `continueAsNewAfterEvents`), carrying state, queue and
  * seen identities.
+ *
+ * Durable inventory (issue 9): the state is also written to `tollgate.installations` as the workflow moves (before
+ * a saga creates anything, before a teardown, after every event that changed something). A fresh run — after an
+ * operator terminated or reset the workflow, or its history was lost — starts from that row, so an old install
+ * stays stale, a re-install starts the next generation, and teardown still knows the tenant it provisioned.
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
@@ -61,6 +66,18 @@ const steps = proxyActivities<LifecycleActivities>({
 const compensations = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+/** The durable inventory: a write retries for a while (then the workflow logs and goes on — the next write carries
+ * the same state); the read that a fresh run starts from retries until the database answers, because going on
+ * without it could let an old install resurrect a tenant. */
+const inventoryWrites = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+const inventoryReads = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 const alerts = proxyActivities<LifecycleActivities>({
@@ -113,6 +130,39 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
   publish();
 
   const now = () => new Date().toISOString();
+
+  // A fresh run (not continue-as-new): the first one ever, or one after terminate, reset or a lost history.
+  // It continues from the inventory, so the tombstone, generation and tenant of earlier runs still hold.
+  if (!input.snapshot) {
+    try {
+      const record = await inventoryReads.loadInstallationRecord({ orgId: input.orgId, integrationId: input.integrationId });
+      if (record) {
+        const from = state.restoreFromInventory(record, now());
+        log.info('installation restored from the inventory', { state: from, generation: record.generation, tenantId: record.tenantId });
+        publish();
+      }
+    } catch (error) {
+      // Only a setup problem (the migration never ran) is non-retryable; without the table there is nothing to restore.
+      log.error('the installation inventory could not be read; starting empty', { error: describeFailure(error) });
+    }
+  }
+
+  let lastPersisted: string | undefined;
+  /** Writes the inventory row when the state changed since the last write. */
+  async function persist(): Promise<void> {
+    const { recentIdentities, ...rest } = state.inventoryRecord();
+    const fingerprint = JSON.stringify(rest);
+    if (fingerprint === lastPersisted) return;
+    state.revision += 1;
+    try {
+      await inventoryWrites.recordInstallation({ ...rest, recentIdentities, revision: state.revision });
+      lastPersisted = fingerprint;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.error('the installation inventory could not be written', { error: describeFailure(error) });
+    }
+  }
+
   const owner = (tenantId: string) => ({ tenantId, orgId: state.orgId, integrationId: state.integrationId });
   const installationName = () => `installation ${state.orgId}/${state.integrationId}`;
   const describeOwner = (found: ResourceOwner | undefined) => (found ? `installation ${found.orgId}/${found.integrationId}` : 'another installation');
@@ -130,6 +180,8 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     const { tenantId, configuration } = decision;
     state.beginProvisioning(tenantId);
     publish();
+    // Recorded before the tenant is created: a run that ends mid-saga leaves an inventory that names it.
+    await persist();
     const undo: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<{ outcome: string; ownedBy?: ResourceOwner }> }> = [];
     let step = 'createTenant';
     try {
@@ -205,6 +257,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
   async function teardown(event: InstallationEvent, tenantId: string | undefined): Promise<void> {
     state.beginTeardown();
     publish();
+    await persist();
     const refused: Array<{ step: string; ownedBy?: ResourceOwner }> = [];
     const destructive = (step: string, resource: 'tenant' | 'schema' | 'crm' | undefined, run: () => Promise<{ outcome: string; ownedBy?: ResourceOwner }>) => ({
       step,
@@ -374,6 +427,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     const event = state.nextEvent();
     if (!event) continue;
     await apply(event);
+    await persist();
     appliedThisRun += 1;
   }
 }
