@@ -3,7 +3,8 @@
  *   installation status ORG[/INTEGRATION] | --org O [--integration I]   state, tenant, resources, generation,
  *                                           compensations run, last events (by query)
  *   installation list [--state S] [--org O] [--integration I]   installations by search attributes
- *   installation reconcile [--integration I] [--async]   runs reconciliation now and prints what it repaired
+ *   installation reconcile [--integration I] [--confirm] [--async]   runs reconciliation now and prints what it
+ *                                           repaired, and what it held back for --confirm
  * All take --json. Exit codes: 0 ok, 2 bad input, 3 not found, 4 Temporal unreachable.
  */
 import { isGrpcServiceError } from '@temporalio/client';
@@ -75,16 +76,20 @@ export function registerInstallationCommands(program: Command, context: CliConte
 
   installation
     .command('reconcile')
-    .description('compare Genesys Cloud installations with the installation workflows now and repair drift')
-    .option('--integration <integrationId>', 'the integration (default: TOLLGATE_INTEGRATION_ID)')
+    .description('compare Genesys Cloud installations with the installation workflows and the inventory now, and repair drift')
+    .option('--integration <integrationId>', 'only this integration (default: every integration with installations, and TOLLGATE_INTEGRATION_ID)')
+    .option('--confirm', 'deprovision even when the plan exceeds TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE (after checking Genesys Cloud)')
     .option('--async', 'trigger the hourly schedule instead of waiting for the outcome')
     .option('--json', 'print JSON')
-    .action(async (options: { integration?: string; async?: boolean; json?: boolean }) => {
+    .action(async (options: { integration?: string; confirm?: boolean; async?: boolean; json?: boolean }) => {
       const config = context.config();
-      const integrationId = options.integration ?? config.lifecycle.integrationId;
-      if (!integrationId) throw new CliError('no integration: pass --integration or set TOLLGATE_INTEGRATION_ID', EXIT.usage);
+      if (options.integration !== undefined) {
+        const problem = installationIdProblem(options.integration);
+        if (problem) throw new CliError(`the integration ID ${JSON.stringify(options.integration)} ${problem}`, EXIT.usage);
+      }
       const taskQueue = config.temporal.taskQueue;
       if (options.async) {
+        if (options.confirm) throw new CliError('--confirm needs a run that waits for its outcome: drop --async', EXIT.usage);
         const scheduleId = reconciliationScheduleId(taskQueue);
         await withTemporal(async () => {
           try {
@@ -97,13 +102,26 @@ export function registerInstallationCommands(program: Command, context: CliConte
         context.print(!!options.json, { triggered: scheduleId }, `triggered ${scheduleId}`);
         return;
       }
-      const summary = await withTemporal(async () => runReconciliation(await context.client(), taskQueue, integrationId));
-      const text = [
-        `reconciled ${summary.integrationId}: ${summary.checked} org(s) checked (${summary.installedInGenesys} installed in Genesys Cloud, ${summary.workflows} installation workflows)`,
-        summary.repaired.length === 0 ? '  no drift' : `  ${summary.repaired.length} repair(s) sent:`,
-        ...summary.repaired.map((r) => `    ${r.orgId}: ${r.event}  (${r.reason})`),
-      ].join('\n');
-      context.print(!!options.json, summary, text);
+      const summary = await withTemporal(async () =>
+        runReconciliation(await context.client(), taskQueue, { integrationId: options.integration, confirmDeprovision: options.confirm === true }),
+      );
+      const lines: string[] = [];
+      if (summary.integrations.length === 0) lines.push('no integration has installations: nothing to reconcile');
+      for (const result of summary.integrations) {
+        lines.push(
+          `reconciled ${result.integrationId} as listed at ${result.observedAt}: ${result.checked} org(s) checked (${result.installedInGenesys} installed in Genesys Cloud, ${result.workflows} installation workflows, ${result.inventory} in the inventory, ${result.activeInstallations} active)`,
+          result.repaired.length === 0 ? '  no repair sent' : `  ${result.repaired.length} repair(s) sent:`,
+          ...result.repaired.map((r) => `    ${r.orgId}: ${r.event}  (${r.reason})`),
+        );
+        if (result.held.length > 0) {
+          lines.push(
+            `  HELD ${result.held.length} uninstall(s): ${result.heldReason}`,
+            ...result.held.map((r) => `    ${r.orgId}: ${r.event}  (${r.reason})`),
+            `  check Genesys Cloud, then run: tollgate installation reconcile --integration ${result.integrationId} --confirm`,
+          );
+        }
+      }
+      context.print(!!options.json, summary, lines.join('\n'));
     });
 }
 

@@ -100,12 +100,23 @@ export async function describeInstallation(client: Client, orgId: string, integr
   }
 }
 
-/** Runs reconciliation now and waits for its summary (`tollgate installation reconcile`). */
-export function runReconciliation(client: Client, taskQueue: string, integrationId: string): Promise<ReconciliationSummary> {
+/** Runs reconciliation now and waits for its summary (`tollgate installation reconcile`): one integration, or
+ * (without one) every integration with installations on `taskQueue`. `confirmDeprovision` is `--confirm`. */
+export function runReconciliation(
+  client: Client,
+  taskQueue: string,
+  options: { integrationId?: string; confirmDeprovision?: boolean; reason?: string } = {},
+): Promise<ReconciliationSummary> {
   return client.workflow.execute(reconciliationWorkflow, {
-    workflowId: manualReconciliationWorkflowId(integrationId, new Date()),
+    workflowId: manualReconciliationWorkflowId(options.integrationId ?? 'all', new Date()),
     taskQueue,
-    args: [{ integrationId, reason: 'cli' }],
+    args: [
+      {
+        ...(options.integrationId ? { integrationId: options.integrationId } : {}),
+        reason: options.reason ?? 'cli',
+        ...(options.confirmDeprovision ? { confirmDeprovision: true } : {}),
+      },
+    ],
     workflowExecutionTimeout: '15 minutes',
   });
 }

@@ -2,7 +2,7 @@
  * The installation's pure rules (workflows/installation-state.ts) and the receiver's event identity
  * (receivers/lifecycle-event.ts), without Temporal: duplicates, order keys, tombstone, bounded seen set.
  */
-import { planRepairs } from '../activities/provisioning/reconciliation';
+import { deprovisionHold, planRepairs } from '../activities/provisioning/reconciliation';
 import { eventIdentity, LifecyclePayloadSchema } from '../receivers/lifecycle-event';
 import type { InstallationEvent } from '../workflows/installation-messages';
 import { compareOrder, InstallationState } from '../workflows/installation-state';
@@ -201,6 +201,21 @@ describe('installation state rules', () => {
   it('compares sequences when both have one, else timestamps', () => {
     expect(compareOrder({ sequence: 2, eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeGreaterThan(0);
     expect(compareOrder({ eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeLessThan(0);
+  });
+});
+
+describe('reconciliation guard', () => {
+  it('holds a plan that would deprovision more than the share of active installations, or all of more than three', () => {
+    expect(deprovisionHold(0, 100, 0.1)).toBeUndefined();
+    expect(deprovisionHold(10, 100, 0.1)).toBeUndefined();
+    expect(deprovisionHold(11, 100, 0.1)).toMatch(/11 of 100 active installations/);
+    // At least one is always allowed, so a lost uninstall in a small deployment is still repaired.
+    expect(deprovisionHold(1, 2, 0.1)).toBeUndefined();
+    expect(deprovisionHold(2, 3, 0.1)).toMatch(/2 of 3/);
+    expect(deprovisionHold(1, 1, 1)).toBeUndefined();
+    expect(deprovisionHold(3, 3, 1)).toBeUndefined();
+    expect(deprovisionHold(4, 4, 1)).toMatch(/all 4 active installations/);
+    expect(deprovisionHold(500, 500, 0.1)).toMatch(/all 500/);
   });
 });
 

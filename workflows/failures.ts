@@ -14,8 +14,6 @@ export const FailureType = {
   InvalidChange: 'InvalidChange',
   /** The target object does not exist in Genesys Cloud (genesys/errors.ts names it after its error class). */
   GenesysNotFound: 'GenesysNotFoundError',
-  /** Reconciliation was asked to run with no integration configured. */
-  NoIntegrationConfigured: 'NoIntegrationConfigured',
   /** A middleware tenant that exists and belongs to another installation. */
   TenantOwnedByAnotherInstallation: 'TenantOwnedByAnotherInstallation',
   /** A tenant schema that exists and belongs to another installation (its `tenant_info` row says whose it is). */
