@@ -32,6 +32,7 @@ export function registerInstallationCommands(program: Command, context: CliConte
       const lines = [
         `installation ${installationWorkflowId(orgId, integrationId)}`,
         `  state          ${view.state}${view.lastError ? `  (last error at ${view.lastError.step}: ${view.lastError.message})` : ''}`,
+        `  generation     ${view.generation}`,
         `  tenant         ${view.tenantId ?? '-'}${view.enabled ? '' : ' (disabled)'}`,
         `  resources      tenant=${yes(view.resources.tenant)} schema=${yes(view.resources.schema)}${view.resources.schemaName ? ` (${view.resources.schemaName})` : ''} crm=${yes(view.resources.crm)}`,
         `  tombstone      ${view.tombstone ? `${view.tombstone.identity} (${view.tombstone.sequence ?? view.tombstone.eventTimestamp})` : '-'}`,
