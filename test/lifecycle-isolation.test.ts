@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { quoteIdentifier, schemaNameForTenant } from '../activities/provisioning/database-schema';
 import { useLifecycleStack } from './fixtures';
 import { uniqueId } from './harness/stack';
 import { CRM, emit, emulatorState, installation, lifecyclePayload, postSigned, schemaExists, settledIn, tenantOf } from './lifecycle-support';
@@ -84,6 +85,39 @@ describe('ownership before every destructive step', () => {
     expect(await schemaExists(pool, tenantA)).toBe(true);
     expect((await installation(stack, orgA))?.state).toBe('active');
     expect(snapshot.alerts.some((a) => a.body.kind === 'foreign_tenant_in_event' && a.body.details?.orgId === orgC)).toBe(true);
+  });
+});
+
+describe('a refused teardown', () => {
+  it('when the tenant an installation provisioned now belongs to another installation, its uninstall refuses to touch it and alerts naming both', async () => {
+    const orgA = uniqueId('org-a');
+    const orgC = uniqueId('org-c');
+    const tenantId = `tenant_${orgA}`;
+    await emit(stack, orgA, { event: 'installed', tenantId, configuration: CRM });
+    await settledIn(stack, orgA, 'active');
+
+    // Out of band, someone removes A's resources (no owner named), and org C then provisions the same tenant ID.
+    await fetch(`${stack.emulator.url}/partner/crm/connections/${tenantId}`, { method: 'DELETE' });
+    await fetch(`${stack.emulator.url}/partner/tenants/${tenantId}`, { method: 'DELETE' });
+    await pool.query(`DROP SCHEMA ${quoteIdentifier(schemaNameForTenant(tenantId))} CASCADE`);
+    await emit(stack, orgC, { event: 'installed', tenantId, configuration: { crmEndpoint: 'https://c.example' } });
+    await settledIn(stack, orgC, 'active');
+
+    // A's uninstall: every step that would change the tenant finds it is C's now.
+    await emit(stack, orgA, { event: 'uninstalled' });
+    const a = await settledIn(stack, orgA, 'deprovisioned');
+    expect(a.lastEvents.at(-1)?.detail).toContain('refused: disableStreams, deleteCrmConnection, deleteTenant, dropSchema');
+    const snapshot = await emulatorState(stack);
+    expect(tenantOf(snapshot, tenantId)).toMatchObject({ orgId: orgC, enabled: true, streamsEnabled: true });
+    expect(snapshot.crmConnections.find((c) => c.tenantId === tenantId)).toMatchObject({ orgId: orgC, crmEndpoint: 'https://c.example' });
+    expect(await schemaExists(pool, tenantId)).toBe(true);
+    expect((await installation(stack, orgC))?.state).toBe('active');
+    const alert = snapshot.alerts.find((x) => x.body.kind === 'teardown_refused' && x.body.details?.orgId === orgA);
+    expect(alert?.body.text).toContain(`installation ${orgA}/${stack.integrationId}`);
+    expect(alert?.body.text).toContain(`installation ${orgC}/${stack.integrationId}`);
+    expect(alert?.body.details?.refused).toEqual(
+      ['disableStreams', 'deleteCrmConnection', 'deleteTenant', 'dropSchema'].map((step) => ({ step, ownedBy: { orgId: orgC, integrationId: stack.integrationId } })),
+    );
   });
 });
 
