@@ -7,7 +7,7 @@
  * middleware tenants, CRM connections, archives and alerts. Not kept: OAuth access tokens (clients fetch new
  * ones after a 401), webhook subscriptions and lifecycle webhook definitions (wiring that `tollgate dev`
  * re-establishes at every start, and that holds signing secrets), faults and pending deliveries. Written after
- * every request that may have changed something (debounced), atomically (temporary file + rename), mode 0600.
+ * every request that may have changed something (debounced, 200 ms), atomically (temporary file + rename), mode 0600.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -108,7 +108,7 @@ export class StateSaver {
     private readonly path: string,
     private readonly current: () => EmulatorState,
     private readonly logger: Logger,
-    private readonly delayMs = 50,
+    private readonly delayMs = 200,
   ) {}
 
   changed(): void {

@@ -5,7 +5,9 @@
 import { deprovisionHold, planRepairs } from '../activities/provisioning/reconciliation';
 import { eventIdentity, LifecyclePayloadSchema } from '../receivers/lifecycle-event';
 import type { InstallationEvent } from '../workflows/installation-messages';
+import fc from 'fast-check';
 import { compareOrder, InstallationState } from '../workflows/installation-state';
+import { installationIdProblem, installationWorkflowId, parseInstallationAddress } from '../workflows/workflow-ids';
 
 const ORG = 'org-1';
 const INTEGRATION = 'integration-1';
@@ -201,6 +203,30 @@ describe('installation state rules', () => {
   it('compares sequences when both have one, else timestamps', () => {
     expect(compareOrder({ sequence: 2, eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeGreaterThan(0);
     expect(compareOrder({ eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeLessThan(0);
+  });
+});
+
+describe('installation workflow IDs', () => {
+  const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,20}$/);
+
+  it('two distinct installations never share a workflow ID: every ID the grammar admits maps one-to-one', () => {
+    fc.assert(
+      fc.property(id, id, id, id, (orgA, integrationA, orgB, integrationB) => {
+        const valid = [orgA, integrationA, orgB, integrationB].every((text) => installationIdProblem(text) === undefined);
+        if (!valid) {
+          // Anything with a separator is refused before a workflow ID is ever built.
+          expect(() => {
+            installationWorkflowId(orgA, integrationA);
+            installationWorkflowId(orgB, integrationB);
+          }).toThrow();
+          return;
+        }
+        const same = orgA === orgB && integrationA === integrationB;
+        expect(installationWorkflowId(orgA, integrationA) === installationWorkflowId(orgB, integrationB)).toBe(same);
+        expect(parseInstallationAddress(`${orgA}/${integrationA}`)).toEqual({ orgId: orgA, integrationId: integrationA });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
