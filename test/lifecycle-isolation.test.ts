@@ -88,6 +88,32 @@ describe('ownership before every destructive step', () => {
   });
 });
 
+describe('a schema that exists and belongs to someone else', () => {
+  it('fails the install instead of being reused; the rollback removes only what the failed install created', async () => {
+    const orgA = uniqueId('org-a');
+    const orgC = uniqueId('org-c');
+    const tenantId = `tenant_${orgA}`;
+    await emit(stack, orgA, { event: 'installed', tenantId, configuration: CRM });
+    await settledIn(stack, orgA, 'active');
+    // A's middleware tenant disappears out of band; A's schema stays.
+    await fetch(`${stack.emulator.url}/partner/tenants/${tenantId}`, { method: 'DELETE' });
+
+    await emit(stack, orgC, { event: 'installed', tenantId, configuration: CRM });
+    const c = await settledIn(stack, orgC, 'provisioning_rolled_back');
+    expect(c.lastError).toMatchObject({ step: 'createSchema', message: expect.stringContaining('SchemaOwnedByAnotherInstallation') });
+    expect(c.compensationsRun.map((entry) => [entry.step, entry.outcome])).toEqual([
+      ['dropSchema', 'refused'],
+      ['deleteTenant', 'done'],
+    ]);
+    expect(c.tenantId).toBeUndefined();
+    expect(await schemaExists(pool, tenantId)).toBe(true);
+    const owner = await pool.query(`SELECT org_id FROM ${quoteIdentifier(schemaNameForTenant(tenantId))}.tenant_info`);
+    expect(owner.rows).toEqual([{ org_id: orgA }]);
+    // C's own tenant (created by the failed install) is gone again.
+    expect(tenantOf(await emulatorState(stack), tenantId)).toBeUndefined();
+  });
+});
+
 describe('a refused teardown', () => {
   it('when the tenant an installation provisioned now belongs to another installation, its uninstall refuses to touch it and alerts naming both', async () => {
     const orgA = uniqueId('org-a');
