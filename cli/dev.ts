@@ -4,7 +4,8 @@
  *   Temporal dev server (unless TEMPORAL_ADDRESS is set) — frontend 127.0.0.1:7233, Web UI 8233, database file in
  *     .tollgate/temporal.db so workflows survive a restart;
  *   PostgreSQL — DATABASE_URL, or an embedded server with its data in .tollgate/postgres;
- *   the Genesys Cloud emulator on 4010 (sandbox mode: no Genesys credentials configured);
+ *   the Genesys Cloud emulator on 4010 (sandbox mode: no Genesys credentials configured), its state kept in
+ *     .tollgate/emulator-state.json so it restarts consistent with Temporal and PostgreSQL;
  *   the worker, the receivers on 3000, and the schedules;
  *   the emulator's webhooks wired to the receivers, signed with sandbox secrets kept in .tollgate/sandbox.env.
  *
@@ -108,10 +109,20 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     let emulatorUrl: string | undefined;
     if (config.sandbox) {
-      const emulator = await startEmulator({ port: config.emulator.port, host: '127.0.0.1', settings: emulatorSettingsFor(secrets) });
+      // The emulator keeps its state beside the Temporal and PostgreSQL data, so a restarted sandbox is consistent
+      // with them (an emulator that came back empty made reconciliation tear every tenant down).
+      const emulator = await startEmulator({
+        port: config.emulator.port,
+        host: '127.0.0.1',
+        settings: emulatorSettingsFor(secrets),
+        stateFile: join(home, 'emulator-state.json'),
+      });
       stops.push(() => emulator.close());
       emulatorUrl = emulator.url;
+      const kept = (await (await fetch(`${emulator.url}/__emulator/state`)).json()) as { objects: Array<{ type: string; id: string }> };
       for (const object of SANDBOX_OBJECTS) {
+        // Seeded once: after a restart the objects carry the versions the gate deployed since.
+        if (kept.objects.some((existing) => existing.type === object.type && existing.id === object.id)) continue;
         await fetch(`${emulator.url}/__emulator/objects/${object.type}/${object.id}`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },

@@ -1,8 +1,10 @@
 /**
  * `tollgate installation …` (issue 4): what operators ask about lifecycle installations.
- *   installation status ORG[/INTEGRATION]   state, tenant, resources, compensations run, last events (by query)
+ *   installation status ORG[/INTEGRATION] | --org O [--integration I]   state, tenant, resources, generation,
+ *                                           compensations run, last events (by query)
  *   installation list [--state S] [--org O] [--integration I]   installations by search attributes
- *   installation reconcile [--integration I] [--async]   runs reconciliation now and prints what it repaired
+ *   installation reconcile [--integration I] [--confirm] [--async]   runs reconciliation now and prints what it
+ *                                           repaired, and what it held back for --confirm
  * All take --json. Exit codes: 0 ok, 2 bad input, 3 not found, 4 Temporal unreachable.
  */
 import { isGrpcServiceError } from '@temporalio/client';
@@ -10,7 +12,7 @@ import { Option, type Command } from 'commander';
 import { describeInstallation, listInstallations, runReconciliation, ScheduleMissingError, triggerSchedule } from '../client/installations';
 import { reconciliationScheduleId } from '../schedules/reconciliation';
 import { INSTALLATION_STATES, type InstallationStateName } from '../workflows/installation-messages';
-import { installationWorkflowId } from '../workflows/workflow-ids';
+import { installationIdProblem, installationWorkflowId } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
 
 export function registerInstallationCommands(program: Command, context: CliContext): void {
@@ -19,15 +21,18 @@ export function registerInstallationCommands(program: Command, context: CliConte
   installation
     .command('status')
     .description('state, tenant, resources, compensations run and last events of one installation')
-    .argument('<org/integration>', 'ORG/INTEGRATION, or ORG alone for the configured integration')
+    .argument('[org/integration]', 'ORG/INTEGRATION, or ORG alone for the configured integration (or use --org and --integration)')
+    .option('--org <orgId>', 'the org (instead of ORG/INTEGRATION)')
+    .option('--integration <integrationId>', 'the integration (default: TOLLGATE_INTEGRATION_ID)')
     .option('--json', 'print JSON')
-    .action(async (target: string, options: { json?: boolean }) => {
-      const { orgId, integrationId } = parseTarget(target, context);
+    .action(async (target: string | undefined, options: { org?: string; integration?: string; json?: boolean }) => {
+      const { orgId, integrationId } = parseTarget(target, options, context);
       const view = await withTemporal(async () => describeInstallation(await context.client(), orgId, integrationId));
       if (!view) throw new CliError(`no installation ${installationWorkflowId(orgId, integrationId)}`, EXIT.notFound);
       const lines = [
         `installation ${installationWorkflowId(orgId, integrationId)}`,
         `  state          ${view.state}${view.lastError ? `  (last error at ${view.lastError.step}: ${view.lastError.message})` : ''}`,
+        `  generation     ${view.generation}`,
         `  tenant         ${view.tenantId ?? '-'}${view.enabled ? '' : ' (disabled)'}`,
         `  resources      tenant=${yes(view.resources.tenant)} schema=${yes(view.resources.schema)}${view.resources.schemaName ? ` (${view.resources.schemaName})` : ''} crm=${yes(view.resources.crm)}`,
         `  tombstone      ${view.tombstone ? `${view.tombstone.identity} (${view.tombstone.sequence ?? view.tombstone.eventTimestamp})` : '-'}`,
@@ -72,16 +77,20 @@ export function registerInstallationCommands(program: Command, context: CliConte
 
   installation
     .command('reconcile')
-    .description('compare Genesys Cloud installations with the installation workflows now and repair drift')
-    .option('--integration <integrationId>', 'the integration (default: TOLLGATE_INTEGRATION_ID)')
+    .description('compare Genesys Cloud installations with the installation workflows and the inventory now, and repair drift')
+    .option('--integration <integrationId>', 'only this integration (default: every integration with installations, and TOLLGATE_INTEGRATION_ID)')
+    .option('--confirm', 'deprovision even when the plan exceeds TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE (after checking Genesys Cloud)')
     .option('--async', 'trigger the hourly schedule instead of waiting for the outcome')
     .option('--json', 'print JSON')
-    .action(async (options: { integration?: string; async?: boolean; json?: boolean }) => {
+    .action(async (options: { integration?: string; confirm?: boolean; async?: boolean; json?: boolean }) => {
       const config = context.config();
-      const integrationId = options.integration ?? config.lifecycle.integrationId;
-      if (!integrationId) throw new CliError('no integration: pass --integration or set TOLLGATE_INTEGRATION_ID', EXIT.usage);
+      if (options.integration !== undefined) {
+        const problem = installationIdProblem(options.integration);
+        if (problem) throw new CliError(`the integration ID ${JSON.stringify(options.integration)} ${problem}`, EXIT.usage);
+      }
       const taskQueue = config.temporal.taskQueue;
       if (options.async) {
+        if (options.confirm) throw new CliError('--confirm needs a run that waits for its outcome: drop --async', EXIT.usage);
         const scheduleId = reconciliationScheduleId(taskQueue);
         await withTemporal(async () => {
           try {
@@ -94,13 +103,26 @@ export function registerInstallationCommands(program: Command, context: CliConte
         context.print(!!options.json, { triggered: scheduleId }, `triggered ${scheduleId}`);
         return;
       }
-      const summary = await withTemporal(async () => runReconciliation(await context.client(), taskQueue, integrationId));
-      const text = [
-        `reconciled ${summary.integrationId}: ${summary.checked} org(s) checked (${summary.installedInGenesys} installed in Genesys Cloud, ${summary.workflows} installation workflows)`,
-        summary.repaired.length === 0 ? '  no drift' : `  ${summary.repaired.length} repair(s) sent:`,
-        ...summary.repaired.map((r) => `    ${r.orgId}: ${r.event}  (${r.reason})`),
-      ].join('\n');
-      context.print(!!options.json, summary, text);
+      const summary = await withTemporal(async () =>
+        runReconciliation(await context.client(), taskQueue, { integrationId: options.integration, confirmDeprovision: options.confirm === true }),
+      );
+      const lines: string[] = [];
+      if (summary.integrations.length === 0) lines.push('no integration has installations: nothing to reconcile');
+      for (const result of summary.integrations) {
+        lines.push(
+          `reconciled ${result.integrationId} as listed at ${result.observedAt}: ${result.checked} org(s) checked (${result.installedInGenesys} installed in Genesys Cloud, ${result.workflows} installation workflows, ${result.inventory} in the inventory, ${result.activeInstallations} active)`,
+          result.repaired.length === 0 ? '  no repair sent' : `  ${result.repaired.length} repair(s) sent:`,
+          ...result.repaired.map((r) => `    ${r.orgId}: ${r.event}  (${r.reason})`),
+        );
+        if (result.held.length > 0) {
+          lines.push(
+            `  HELD ${result.held.length} uninstall(s): ${result.heldReason}`,
+            ...result.held.map((r) => `    ${r.orgId}: ${r.event}  (${r.reason})`),
+            `  check Genesys Cloud, then run: tollgate installation reconcile --integration ${result.integrationId} --confirm`,
+          );
+        }
+      }
+      context.print(!!options.json, summary, lines.join('\n'));
     });
 }
 
@@ -108,13 +130,40 @@ function yes(value: boolean): string {
   return value ? 'yes' : 'no';
 }
 
-function parseTarget(target: string, context: CliContext): { orgId: string; integrationId: string } {
-  const [orgId, integrationId, ...rest] = target.split('/');
-  const integration = integrationId || context.config().lifecycle.integrationId;
-  if (!orgId || rest.length > 0 || !integration) {
-    throw new CliError(`expected ORG/INTEGRATION (or ORG with TOLLGATE_INTEGRATION_ID set), got "${target}"`, EXIT.usage);
+/**
+ * The installation an operator names: `ORG/INTEGRATION`, `ORG` (with the configured integration), or `--org` and
+ * `--integration`. Both IDs must follow the installation ID grammar (no `/`, so the address is unambiguous).
+ */
+function parseTarget(
+  target: string | undefined,
+  options: { org?: string; integration?: string },
+  context: CliContext,
+): { orgId: string; integrationId: string } {
+  if (target !== undefined && options.org !== undefined) {
+    throw new CliError('name the installation either as ORG/INTEGRATION or with --org, not both', EXIT.usage);
   }
-  return { orgId, integrationId: integration };
+  let orgId = options.org;
+  let integrationId = options.integration;
+  if (target !== undefined) {
+    const parts = target.split('/');
+    if (parts.length > 2) throw new CliError(`expected ORG/INTEGRATION, got "${target}"`, EXIT.usage);
+    orgId = parts[0];
+    if (parts.length === 2) {
+      if (options.integration !== undefined && options.integration !== parts[1]) {
+        throw new CliError(`"${target}" and --integration ${options.integration} name different integrations`, EXIT.usage);
+      }
+      integrationId = parts[1];
+    }
+  }
+  integrationId ??= context.config().lifecycle.integrationId;
+  if (!orgId || !integrationId) {
+    throw new CliError('expected ORG/INTEGRATION, or --org ORG --integration INTEGRATION (or ORG with TOLLGATE_INTEGRATION_ID set)', EXIT.usage);
+  }
+  for (const [field, value] of [['org', orgId], ['integration', integrationId]] as const) {
+    const problem = installationIdProblem(value);
+    if (problem) throw new CliError(`the ${field} ID ${JSON.stringify(value)} ${problem}`, EXIT.usage);
+  }
+  return { orgId, integrationId };
 }
 
 /** Temporal connection failures become exit code 4 with a readable message. */

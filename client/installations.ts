@@ -17,7 +17,7 @@ import {
 } from '../workflows/installation-messages';
 import { reconciliationWorkflow } from '../workflows/reconciliation';
 import type { ReconciliationSummary } from '../workflows/reconciliation-messages';
-import { installationWorkflowId, manualReconciliationWorkflowId } from '../workflows/workflow-ids';
+import { assertInstallationIds, installationWorkflowId, manualReconciliationWorkflowId } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
 
 /**
@@ -25,6 +25,8 @@ import { visibilityQuery } from './visibility';
  * all (the receiver answers 2xx only after this resolves).
  */
 export async function signalInstallation(client: Client, taskQueue: string, event: InstallationEvent): Promise<void> {
+  // The receiver checked these already; reconciliation's events come from a listing: check every sender here too.
+  assertInstallationIds({ orgId: event.orgId, integrationId: event.integrationId, tenantId: event.tenantId });
   await client.workflow.signalWithStart(installationWorkflow, {
     workflowId: installationWorkflowId(event.orgId, event.integrationId),
     taskQueue,
@@ -98,12 +100,23 @@ export async function describeInstallation(client: Client, orgId: string, integr
   }
 }
 
-/** Runs reconciliation now and waits for its summary (`tollgate installation reconcile`). */
-export function runReconciliation(client: Client, taskQueue: string, integrationId: string): Promise<ReconciliationSummary> {
+/** Runs reconciliation now and waits for its summary (`tollgate installation reconcile`): one integration, or
+ * (without one) every integration with installations on `taskQueue`. `confirmDeprovision` is `--confirm`. */
+export function runReconciliation(
+  client: Client,
+  taskQueue: string,
+  options: { integrationId?: string; confirmDeprovision?: boolean; reason?: string } = {},
+): Promise<ReconciliationSummary> {
   return client.workflow.execute(reconciliationWorkflow, {
-    workflowId: manualReconciliationWorkflowId(integrationId, new Date()),
+    workflowId: manualReconciliationWorkflowId(options.integrationId ?? 'all', new Date()),
     taskQueue,
-    args: [{ integrationId, reason: 'cli' }],
+    args: [
+      {
+        ...(options.integrationId ? { integrationId: options.integrationId } : {}),
+        reason: options.reason ?? 'cli',
+        ...(options.confirmDeprovision ? { confirmDeprovision: true } : {}),
+      },
+    ],
     workflowExecutionTimeout: '15 minutes',
   });
 }

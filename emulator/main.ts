@@ -17,6 +17,8 @@ const EmulatorEnvSchema = z.object({
   EMULATOR_TOKEN_TTL_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().default(defaultSettings.tokenTtlSeconds)),
   EMULATOR_AUDIT_WEBHOOK_SECRET: z.preprocess(unsetWhenEmpty, z.string().optional()),
   EMULATOR_CRM_SECRET: z.preprocess(unsetWhenEmpty, z.string().default(defaultSettings.crmSecret)),
+  /** Keep the emulator's state in this file across restarts (unset: in memory only). */
+  EMULATOR_STATE_FILE: z.preprocess(unsetWhenEmpty, z.string().optional()),
   EMULATOR_LOG_LEVEL: z.preprocess(
     unsetWhenEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -34,6 +36,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorProcessO
     port: parsed.EMULATOR_PORT,
     host: parsed.EMULATOR_HOST,
     logLevel: parsed.EMULATOR_LOG_LEVEL,
+    ...(parsed.EMULATOR_STATE_FILE ? { stateFile: parsed.EMULATOR_STATE_FILE } : {}),
     settings: {
       clients: parseClientList(parsed.EMULATOR_CLIENTS),
       tokenTtlSeconds: parsed.EMULATOR_TOKEN_TTL_SECONDS,

@@ -2,6 +2,11 @@
  * The partner-side systems that lifecycle provisioning reaches in sandbox mode: middleware tenants, CRM connections,
  * audit archives and a Slack-compatible alert sink. Tenant creates are counted, refused ones too, so tests can
  * prove "no duplicate tenant"; the CRM refuses a wrong client secret (lifecycle seed, Edge Case 2).
+ *
+ * Every tenant and CRM connection records its owner (org + integration) and reports it. A change or delete may
+ * name the owner it expects (`?orgId=…&integrationId=…`): when the resource belongs to someone else the answer is
+ * 409 `owner.mismatch` with the actual owner, and nothing changes — the check happens at the resource, atomically
+ * with the change, so one installation can never remove another's resources.
  */
 import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
@@ -22,7 +27,18 @@ const TenantCreateSchema = z.object({
 
 const TenantPatchSchema = z.object({ enabled: z.boolean().optional(), configuration: Configuration.optional() });
 
-const CrmConnectionSchema = z.object({ crmEndpoint: z.string().min(1), clientSecret: z.string() });
+const CrmConnectionSchema = z.object({
+  crmEndpoint: z.string().min(1),
+  clientSecret: z.string(),
+  orgId: z.string().min(1),
+  integrationId: z.string().min(1),
+});
+
+/** The owner a caller expects, from the query string; both or neither. */
+const ExpectedOwnerSchema = z.union([
+  z.object({ orgId: z.string().min(1), integrationId: z.string().min(1) }),
+  z.object({ orgId: z.undefined().optional(), integrationId: z.undefined().optional() }),
+]);
 
 const ArchiveSchema = z.object({ orgId: z.string().min(1), integrationId: z.string().min(1), tenantId: z.string().min(1) });
 
@@ -58,6 +74,7 @@ export function partnerRoutes(ctx: EmulatorContext): Router {
   router.patch('/partner/tenants/:tenantId', (req, res) => {
     const patch = parseWith(TenantPatchSchema, req.body);
     const tenant = findTenant(ctx, req.params.tenantId);
+    requireOwner(tenant, req.query, `Tenant ${tenant.tenantId}`);
     if (patch.enabled !== undefined) tenant.enabled = patch.enabled;
     if (patch.configuration !== undefined) tenant.configuration = patch.configuration;
     tenant.updatedAt = new Date().toISOString();
@@ -66,13 +83,15 @@ export function partnerRoutes(ctx: EmulatorContext): Router {
 
   router.post('/partner/tenants/:tenantId/streams/disable', (req, res) => {
     const tenant = findTenant(ctx, req.params.tenantId);
+    requireOwner(tenant, req.query, `Tenant ${tenant.tenantId}`);
     tenant.streamsEnabled = false;
     tenant.updatedAt = new Date().toISOString();
     res.status(204).end();
   });
 
   router.delete('/partner/tenants/:tenantId', (req, res) => {
-    findTenant(ctx, req.params.tenantId);
+    const tenant = findTenant(ctx, req.params.tenantId);
+    requireOwner(tenant, req.query, `Tenant ${tenant.tenantId}`);
     ctx.state.tenants.delete(req.params.tenantId);
     res.status(204).end();
   });
@@ -84,7 +103,17 @@ export function partnerRoutes(ctx: EmulatorContext): Router {
       res.status(401).json({ error: 'invalid_client_secret' });
       return;
     }
-    const connection = { tenantId: req.params.tenantId, crmEndpoint: body.crmEndpoint, connectedAt: new Date().toISOString() };
+    const existing = ctx.state.crmConnections.get(req.params.tenantId);
+    // Re-pointing one's own connection is fine; taking over another installation's is not.
+    if (existing) requireOwner(existing, body, `The CRM connection of ${existing.tenantId}`);
+    const connection = {
+      tenantId: req.params.tenantId,
+      orgId: body.orgId,
+      integrationId: body.integrationId,
+      crmEndpoint: body.crmEndpoint,
+      connectedAt: existing?.connectedAt ?? new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    };
     ctx.state.crmConnections.set(connection.tenantId, connection);
     res.json(connection);
   });
@@ -96,9 +125,10 @@ export function partnerRoutes(ctx: EmulatorContext): Router {
   });
 
   router.delete('/partner/crm/connections/:tenantId', (req, res) => {
-    if (!ctx.state.crmConnections.delete(req.params.tenantId)) {
-      throw notFound(`Tenant ${req.params.tenantId} has no CRM connection`);
-    }
+    const connection = ctx.state.crmConnections.get(req.params.tenantId);
+    if (!connection) throw notFound(`Tenant ${req.params.tenantId} has no CRM connection`);
+    requireOwner(connection, req.query, `The CRM connection of ${connection.tenantId}`);
+    ctx.state.crmConnections.delete(req.params.tenantId);
     res.status(204).end();
   });
 
@@ -132,6 +162,17 @@ function countCreateAttempt(ctx: EmulatorContext, tenantId: string) {
   counts.createAttempts += 1;
   ctx.state.tenantCreateCounts.set(tenantId, counts);
   return counts;
+}
+
+/** 409 `owner.mismatch` (with the actual owner) when the caller expects another owner than the resource has. */
+function requireOwner(resource: { orgId: string; integrationId: string }, expected: unknown, what: string): void {
+  const owner = parseWith(ExpectedOwnerSchema, { orgId: (expected as Record<string, unknown>)?.orgId, integrationId: (expected as Record<string, unknown>)?.integrationId });
+  if (owner.orgId === undefined) return;
+  if (owner.orgId !== resource.orgId || owner.integrationId !== resource.integrationId) {
+    throw new HttpError(409, 'owner.mismatch', `${what} belongs to another installation`, {
+      owner: { orgId: resource.orgId, integrationId: resource.integrationId },
+    });
+  }
 }
 
 function findTenant(ctx: EmulatorContext, tenantId: string): Tenant {

@@ -17,6 +17,7 @@ import { injectFaults } from './faults';
 import { integrationRoutes } from './integrations';
 import { oauthRoutes, requireBearer } from './oauth';
 import { partnerRoutes } from './partner';
+import { loadEmulatorState, StateSaver } from './persistence';
 import { Scheduler } from './scheduler';
 import { defaultSettings, type EmulatorSettings, EmulatorSettingsSchema } from './settings';
 import { EmulatorState } from './state';
@@ -30,6 +31,8 @@ export interface StartEmulatorOptions {
   settings?: Partial<EmulatorSettings>;
   /** Default: a silent logger, so tests stay quiet. */
   logger?: Logger;
+  /** Keep the state in this file across restarts (persistence.ts); default: in memory only. */
+  stateFile?: string;
 }
 
 export interface RunningEmulator {
@@ -45,9 +48,20 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const logger = options.logger ?? pino({ level: 'silent' });
   const deliveries = new DeliveryQueue(logger);
   const requestTimers = new Scheduler();
-  const ctx: EmulatorContext = { state: new EmulatorState(), settings, startupSettings: settings, deliveries, logger };
+  const state = options.stateFile ? loadEmulatorState(options.stateFile) : new EmulatorState();
+  const ctx: EmulatorContext = { state, settings, startupSettings: settings, deliveries, logger };
+  const saver = options.stateFile ? new StateSaver(options.stateFile, () => ctx.state, logger) : undefined;
 
-  const server = http.createServer(createEmulatorApp(ctx, requestTimers));
+  const app = express();
+  // Any request that is not a read may have changed the state: save it (debounced).
+  if (saver) {
+    app.use((req, res, next) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') res.on('finish', () => saver.changed());
+      next();
+    });
+  }
+  app.use(createEmulatorApp(ctx, requestTimers));
+  const server = http.createServer(app);
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port ?? 4010, host);
 
@@ -60,6 +74,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      saver?.flush();
     })();
     return closing;
   };

@@ -70,10 +70,14 @@ export interface TenantCreateCount {
   createAttempts: number;
 }
 
+/** A tenant's CRM connection and the installation (org + integration) that owns it. */
 export interface CrmConnection {
   tenantId: string;
+  orgId: string;
+  integrationId: string;
   crmEndpoint: string;
   connectedAt: string;
+  updatedAt: string;
 }
 
 export interface Archive {

@@ -178,6 +178,9 @@ const EnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** Reconciliation deprovisions at most this share of an integration's active installations without
+   * `tollgate installation reconcile --confirm` (and never all of more than 3). */
+  TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE: z.coerce.number().min(0).max(1).default(0.1),
 
   EMULATOR_PORT: port.default(4010),
   TOLLGATE_HOME: z.string().optional(),
@@ -274,6 +277,7 @@ export interface Config {
     crmClientSecret?: string;
     integrationId?: string;
     reconcileEveryMs: number;
+    maxDeprovisionShare: number;
   };
   worker: { metricsPort: number; maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   emulator: { port: number };
@@ -375,6 +379,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       crmClientSecret: e.CRM_CLIENT_SECRET,
       integrationId: e.TOLLGATE_INTEGRATION_ID ?? e.TOLLGATE_SANDBOX_INTEGRATION_ID,
       reconcileEveryMs: e.TOLLGATE_RECONCILE_EVERY,
+      maxDeprovisionShare: e.TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE,
     },
     worker: {
       metricsPort: e.WORKER_METRICS_PORT,

@@ -17,20 +17,22 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson } from '../workflows/canonical-json';
 import { LIFECYCLE_EVENTS, type EventSource, type InstallationEvent } from '../workflows/installation-messages';
+import { installationIdProblem } from '../workflows/workflow-ids';
 
-/** IDs become part of workflow IDs and visibility queries: keep them to printable characters without quotes. */
-const Id = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[^\s'"\\]+$/, 'must not contain whitespace, quotes or backslashes');
+/** Org, integration and tenant IDs follow the installation ID grammar (workflows/workflow-ids.ts): they become
+ * workflow IDs, visibility queries, CLI addresses and partner URLs. A violation is a 400 naming the reason, before
+ * any workflow is touched. */
+const Id = z.string().superRefine((text, ctx) => {
+  const problem = installationIdProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const LifecyclePayloadSchema = z.looseObject({
   eventId: z.string().min(1).max(200).optional(),
   event: z.enum(LIFECYCLE_EVENTS),
   integrationId: Id,
   orgId: Id,
-  tenantId: z.string().min(1).max(200),
+  tenantId: Id,
   configuration: z.record(z.string(), z.unknown()).default({}),
   eventTimestamp: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp'),
   metadata: z.record(z.string(), z.unknown()).default({}),

@@ -4,7 +4,8 @@
  * In this order, and nothing else (the seed's traps):
  * 1. verifiedWebhook: timestamp window (±90 s) and HMAC over the raw bytes, before any parsing or allocation —
  *    a spoofed `uninstalled` is refused with 401 before anything is touched;
- * 2. JSON.parse + zod;
+ * 2. JSON.parse + zod, including the installation ID grammar for org, integration and tenant IDs (400 with the
+ *    reason, before any workflow is touched: no NUL or control characters, no `:` or `/`, at most 128 characters);
  * 3. the event's identity (eventId, else a hash of its stable core without retry metadata: Edge Case 3);
  * 4. signal-with-start of `installation:<orgId>:<integrationId>`, under the ack deadline. 2xx only once Temporal
  *    accepted it; 503 + Retry-After when Temporal is unreachable; never any provisioning on the request thread

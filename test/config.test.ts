@@ -18,6 +18,12 @@ describe('configuration', () => {
     expect(config.changeGate.approvers).toEqual(['alice', 'bob', 'carol', 'dave']);
     expect(config.receivers.lifecycle.profile.toleranceSeconds).toBe(90);
     expect(config.receivers.configAudit.profile.toleranceSeconds).toBe(300);
+    expect(config.lifecycle.maxDeprovisionShare).toBe(0.1);
+  });
+
+  it('takes the reconciliation guard as a share between 0 and 1', () => {
+    expect(loadConfig({ TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE: '0.25' }).lifecycle.maxDeprovisionShare).toBe(0.25);
+    expect(() => loadConfig({ TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE: '25' })).toThrow(/TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE/);
   });
 
   it('stops with a message naming every bad or missing setting', () => {

@@ -60,7 +60,8 @@ describe('schema step SQL', () => {
   it('a hostile tenant ID (x"; DROP SCHEMA public; --) cannot inject SQL: its schema is created and dropped, public survives', async () => {
     const tenantId = `${HOSTILE} ${randomUUID()}`;
     const schemas = new TenantSchemas(() => pool);
-    const created = await schemas.create(tenantId, { orgId: 'org-hostile', integrationId: 'integration-hostile' });
+    const hostileOwner = { orgId: 'org-hostile', integrationId: 'integration-hostile' };
+    const created = await schemas.create(tenantId, hostileOwner);
     expect(created.created).toBe(true);
     expect(created.schemaName).toMatch(/^tenant_x_drop_schema_public_/);
     expect(await schemaExists(created.schemaName)).toBe(true);
@@ -70,8 +71,8 @@ describe('schema step SQL', () => {
     const stored = await pool.query(`SELECT tenant_id FROM ${quoteIdentifier(created.schemaName)}.tenant_info`);
     expect(stored.rows).toEqual([{ tenant_id: tenantId }]);
 
-    const dropped = await schemas.drop(tenantId);
-    expect(dropped).toEqual({ schemaName: created.schemaName, dropped: true });
+    const dropped = await schemas.drop(tenantId, hostileOwner);
+    expect(dropped).toEqual({ schemaName: created.schemaName, outcome: 'dropped' });
     expect(await schemaExists(created.schemaName)).toBe(false);
     expect(await schemaExists('public')).toBe(true);
   });
@@ -84,7 +85,42 @@ describe('schema step SQL', () => {
     expect(results.every((result) => result.schemaName === schemaNameForTenant(tenantId))).toBe(true);
     expect((await schemas.create(tenantId, owner)).created).toBe(false);
     expect(await schemaExists(schemaNameForTenant(tenantId))).toBe(true);
-    expect((await schemas.drop(tenantId)).dropped).toBe(true);
-    expect((await schemas.drop(tenantId)).dropped).toBe(false);
+    expect((await schemas.drop(tenantId, owner)).outcome).toBe('dropped');
+    expect((await schemas.drop(tenantId, owner)).outcome).toBe('already_gone');
+  });
+});
+
+describe('schema ownership (issue 9): the tenant_info row decides', () => {
+  it('refuses to adopt a schema that exists and belongs to another installation, and never drops it', async () => {
+    const tenantId = `tenant_${randomUUID()}`;
+    const schemas = new TenantSchemas(() => pool);
+    const ours = { orgId: 'org-a', integrationId: 'integration-1' };
+    const theirs = { orgId: 'org-b', integrationId: 'integration-1' };
+    expect((await schemas.create(tenantId, ours)).created).toBe(true);
+
+    await expect(schemas.create(tenantId, theirs)).rejects.toMatchObject({
+      type: 'SchemaOwnedByAnotherInstallation',
+      nonRetryable: true,
+      message: expect.stringContaining('org-a/integration-1'),
+    });
+    expect(await schemas.drop(tenantId, theirs)).toMatchObject({ outcome: 'not_ours', ownedBy: ours });
+    expect(await schemaExists(schemaNameForTenant(tenantId))).toBe(true);
+    expect(await schemas.owner(tenantId)).toEqual(ours);
+    expect((await schemas.drop(tenantId, ours)).outcome).toBe('dropped');
+  });
+
+  it('a schema with the tenant\'s name but no tenant_info row is nobody\'s to adopt or drop', async () => {
+    const tenantId = `tenant_${randomUUID()}`;
+    const schemas = new TenantSchemas(() => pool);
+    const schemaName = schemaNameForTenant(tenantId);
+    await pool.query(`CREATE SCHEMA ${quoteIdentifier(schemaName)}`);
+    try {
+      const owner = { orgId: 'org-a', integrationId: 'integration-1' };
+      await expect(schemas.create(tenantId, owner)).rejects.toMatchObject({ type: 'SchemaOwnedByAnotherInstallation' });
+      expect(await schemas.drop(tenantId, owner)).toEqual({ schemaName, outcome: 'not_ours' });
+      expect(await schemaExists(schemaName)).toBe(true);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schemaName)} CASCADE`);
+    }
   });
 });

@@ -1,12 +1,16 @@
 /**
  * `npm start` (= `tollgate dev`) as a newcomer runs it: the whole stack comes up, answers on its ports, writes the
- * sandbox settings, stops cleanly on Ctrl-C, and a second start keeps the workflows of the first.
+ * sandbox settings, stops cleanly on Ctrl-C, and a second start keeps the workflows of the first — and the
+ * emulator's state, so that reconciliation after a restart finds nothing to repair (issue 9).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
+import { describeInstallation } from '../client/installations';
+import type { ReconciliationSummary } from '../workflows/reconciliation-messages';
 import { freePort } from '../platform/dev-server';
 import { parseEnvFile } from '../platform/config';
 import { eventually } from './harness/stack';
@@ -101,5 +105,53 @@ describe('npm start: the whole stack on one machine', () => {
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);
+  });
+
+  it('a sandbox restart keeps the emulator consistent with Temporal and PostgreSQL: reconciliation finds nothing to repair', async () => {
+    const readyz = `http://127.0.0.1:${env.RECEIVER_PORT}/readyz`;
+    const start = async () => {
+      running = startDev(env);
+      await eventually(() => `/readyz 200\n${running!.output()}`, () => answers(readyz), 60_000, 250);
+      await eventually(() => `the URLs\n${running!.output()}`, async () => running!.output().includes('Tollgate is running.'), 20_000);
+    };
+    await start();
+    const sandbox = parseEnvFile(readFileSync(join(home, 'sandbox.env'), 'utf8'));
+    const integrationId = sandbox.TOLLGATE_SANDBOX_INTEGRATION_ID as string;
+    expect(integrationId).toBeTruthy();
+    const orgId = `org-restart-${Date.now()}`;
+    const emitted = await fetch(`http://127.0.0.1:${env.EMULATOR_PORT}/__emulator/integrations/${integrationId}/orgs/${orgId}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'installed', tenantId: `tenant_${orgId}`, configuration: { crmEndpoint: 'https://acme.salesforce.com' } }),
+    });
+    expect(emitted.status).toBe(202);
+    const connection = await Connection.connect({ address: sandbox.TEMPORAL_ADDRESS });
+    try {
+      const client = new Client({ connection });
+      await eventually('the sandbox install to be active', async () => (await describeInstallation(client, orgId, integrationId))?.state === 'active');
+
+      running!.child.kill('SIGINT');
+      expect(await running!.exited).toBe(0);
+      await start();
+
+      const reconciled = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['bin/tollgate.js', 'installation', 'reconcile', '--json'], { cwd: root, env, timeout: 120_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      expect([reconciled.code, reconciled.stderr]).toEqual([0, '']);
+      const summary = JSON.parse(reconciled.stdout) as ReconciliationSummary;
+      expect(summary.integrations.find((result) => result.integrationId === integrationId)).toMatchObject({ installedInGenesys: 1, activeInstallations: 1 });
+      expect(summary.repaired).toEqual([]);
+      expect(summary.held).toEqual([]);
+      const view = await describeInstallation(client, orgId, integrationId);
+      expect(view).toMatchObject({ state: 'active', resources: { tenant: true, schema: true, crm: true } });
+      const state = (await (await fetch(`http://127.0.0.1:${env.EMULATOR_PORT}/__emulator/state`)).json()) as { tenants: Array<{ tenantId: string }> };
+      expect(state.tenants.map((tenant) => tenant.tenantId)).toContain(`tenant_${orgId}`);
+    } finally {
+      await connection.close();
+    }
+    running!.child.kill('SIGTERM');
+    expect(await running!.exited).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { useEmulator } from './fixtures';
 describe('Genesys Cloud emulator: partner-side systems', () => {
   const { client } = useEmulator();
   const tenant = { tenantId: 'tenant_acme_corp', orgId: 'org-acme', integrationId: 'int-1', configuration: { syncInterval: 'PT5M' } };
+  const crmOwner = { orgId: tenant.orgId, integrationId: tenant.integrationId };
 
   beforeEach(() => client.admin('POST', '/reset'));
 
@@ -45,14 +46,16 @@ describe('Genesys Cloud emulator: partner-side systems', () => {
   });
 
   it('refuses a CRM connection with a bad client secret with 401 (lifecycle Edge Case 2)', async () => {
-    const refused = await client.call('PUT', `/partner/crm/connections/${tenant.tenantId}`, { crmEndpoint: 'https://acme.salesforce.com', clientSecret: 'wrong' });
+    const refused = await client.call('PUT', `/partner/crm/connections/${tenant.tenantId}`, { crmEndpoint: 'https://acme.salesforce.com', clientSecret: 'wrong', ...crmOwner });
     expect(refused.status).toBe(401);
     expect(refused.body).toEqual({ error: 'invalid_client_secret' });
 
     const connected = await client.call('PUT', `/partner/crm/connections/${tenant.tenantId}`, {
       crmEndpoint: 'https://acme.salesforce.com',
       clientSecret: 'crm-sandbox-secret',
+      ...crmOwner,
     });
+    expect(connected.body).toMatchObject(crmOwner);
     expect(connected.status).toBe(200);
     expect(connected.body).not.toHaveProperty('clientSecret');
     expect((await client.call('DELETE', `/partner/crm/connections/${tenant.tenantId}`)).status).toBe(204);
@@ -62,9 +65,35 @@ describe('Genesys Cloud emulator: partner-side systems', () => {
   it('accepts the CRM secret set through /__emulator/settings', async () => {
     await client.admin('POST', '/settings', { crmSecret: 'rotated' });
     const connect = (clientSecret: string) =>
-      client.call('PUT', `/partner/crm/connections/${tenant.tenantId}`, { crmEndpoint: 'https://acme.salesforce.com', clientSecret });
+      client.call('PUT', `/partner/crm/connections/${tenant.tenantId}`, { crmEndpoint: 'https://acme.salesforce.com', clientSecret, ...crmOwner });
     expect((await connect('crm-sandbox-secret')).status).toBe(401);
     expect((await connect('rotated')).status).toBe(200);
+  });
+
+  it('records each tenant\'s and CRM connection\'s owner and refuses, with 409 owner.mismatch, a change by anyone else', async () => {
+    await client.call('POST', '/partner/tenants', tenant);
+    const stranger = 'orgId=org-evil&integrationId=int-1';
+    const own = `orgId=${tenant.orgId}&integrationId=${tenant.integrationId}`;
+    for (const [method, path, body] of [
+      ['PATCH', `/partner/tenants/${tenant.tenantId}?${stranger}`, { enabled: false }],
+      ['POST', `/partner/tenants/${tenant.tenantId}/streams/disable?${stranger}`, undefined],
+      ['DELETE', `/partner/tenants/${tenant.tenantId}?${stranger}`, undefined],
+    ] as const) {
+      const refused = await client.call(method, path, body);
+      expect([method, path, refused.status]).toEqual([method, path, 409]);
+      expect(refused.body).toMatchObject({ code: 'owner.mismatch', owner: crmOwner });
+    }
+    expect((await client.call('GET', `/partner/tenants/${tenant.tenantId}`)).body).toMatchObject({ enabled: true, streamsEnabled: true });
+    expect((await client.call('PATCH', `/partner/tenants/${tenant.tenantId}?${own}`, { enabled: false })).status).toBe(200);
+
+    const connect = (owner: Record<string, string>) =>
+      client.call('PUT', `/partner/crm/connections/${tenant.tenantId}`, { crmEndpoint: 'https://acme.salesforce.com', clientSecret: 'crm-sandbox-secret', ...owner });
+    expect((await connect(crmOwner)).status).toBe(200);
+    expect((await connect({ orgId: 'org-evil', integrationId: 'int-1' })).body).toMatchObject({ code: 'owner.mismatch', owner: crmOwner });
+    expect((await client.call('DELETE', `/partner/crm/connections/${tenant.tenantId}?${stranger}`)).status).toBe(409);
+    expect((await client.call('GET', `/partner/crm/connections/${tenant.tenantId}`)).body).toMatchObject({ ...crmOwner, crmEndpoint: 'https://acme.salesforce.com' });
+    expect((await client.call('DELETE', `/partner/crm/connections/${tenant.tenantId}?${own}`)).status).toBe(204);
+    expect((await client.call('DELETE', `/partner/tenants/${tenant.tenantId}?${own}`)).status).toBe(204);
   });
 
   it('archives audit records idempotently per org, integration and tenant', async () => {

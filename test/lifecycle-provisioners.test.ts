@@ -31,6 +31,7 @@ async function fault(spec: Record<string, unknown>): Promise<void> {
 }
 
 const owner = { tenantId: 'tenant_p1', orgId: 'org-p1', integrationId: 'integration-p' };
+const crmOwner = { tenantId: 'tenant_c', orgId: 'org-c', integrationId: 'integration-p' };
 
 describe('middleware tenants', () => {
   const tenants = () => new MiddlewareTenants(partner);
@@ -40,39 +41,58 @@ describe('middleware tenants', () => {
     expect(await tenants().create(owner, { a: 1 })).toBe('existed');
   });
 
-  it('refuses to adopt, and never deletes, a tenant that belongs to another installation', async () => {
+  it('refuses to adopt, change, stop or delete a tenant that belongs to another installation, and names its owner', async () => {
     const intruder = { ...owner, orgId: 'org-other' };
-    await expect(tenants().create(intruder, {})).rejects.toMatchObject({ type: 'TenantOwnedByAnotherInstallation', nonRetryable: true });
-    expect(await tenants().delete(intruder)).toBe('not_ours');
-    expect(await tenants().get(owner.tenantId)).toMatchObject({ orgId: owner.orgId });
+    await expect(tenants().create(intruder, {})).rejects.toMatchObject({
+      type: 'TenantOwnedByAnotherInstallation',
+      nonRetryable: true,
+      message: expect.stringContaining(`${owner.orgId}/${owner.integrationId}`),
+    });
+    const ownedBy = { orgId: owner.orgId, integrationId: owner.integrationId };
+    expect(await tenants().delete(intruder)).toEqual({ outcome: 'not_ours', ownedBy });
+    expect(await tenants().disableStreams(intruder)).toEqual({ outcome: 'not_ours', ownedBy });
+    await expect(tenants().update(intruder, { enabled: false })).rejects.toMatchObject({ type: 'TenantOwnedByAnotherInstallation', nonRetryable: true });
+    expect(await tenants().get(owner.tenantId)).toMatchObject({ orgId: owner.orgId, enabled: true, streamsEnabled: true });
   });
 
   it('treats an absent tenant as already gone on delete and on stream shutdown, and as an error on update', async () => {
-    expect(await tenants().disableStreams(owner.tenantId)).toBe('disabled');
-    expect(await tenants().delete(owner)).toBe('deleted');
-    expect(await tenants().delete(owner)).toBe('already_gone');
-    expect(await tenants().disableStreams(owner.tenantId)).toBe('already_gone');
-    await expect(tenants().update(owner.tenantId, { enabled: false })).rejects.toMatchObject({ type: 'TenantMissing', nonRetryable: true });
+    expect(await tenants().disableStreams(owner)).toEqual({ outcome: 'disabled' });
+    expect(await tenants().delete(owner)).toEqual({ outcome: 'deleted' });
+    expect(await tenants().delete(owner)).toEqual({ outcome: 'already_gone' });
+    expect(await tenants().disableStreams(owner)).toEqual({ outcome: 'already_gone' });
+    await expect(tenants().update(owner, { enabled: false })).rejects.toMatchObject({ type: 'TenantMissing', nonRetryable: true });
   });
 });
 
 describe('CRM connections', () => {
   it('a rejected client secret is a non-retryable CrmSecretRejected (Edge Case 2), a missing one CrmSecretMissing', async () => {
-    await expect(new CrmConnections(`${partner}/crm`, 'wrong').configure('tenant_c', 'https://crm')).rejects.toMatchObject({
+    await expect(new CrmConnections(`${partner}/crm`, 'wrong').configure(crmOwner, 'https://crm')).rejects.toMatchObject({
       type: 'CrmSecretRejected',
       nonRetryable: true,
     });
-    await expect(new CrmConnections(`${partner}/crm`, undefined).configure('tenant_c', 'https://crm')).rejects.toMatchObject({
+    await expect(new CrmConnections(`${partner}/crm`, undefined).configure(crmOwner, 'https://crm')).rejects.toMatchObject({
       type: 'CrmSecretMissing',
     });
   });
 
-  it('configures idempotently and deletes with "already gone" as success', async () => {
+  it('configures idempotently, re-points its own connection, and deletes with "already gone" as success', async () => {
     const crm = new CrmConnections(`${partner}/crm`, CRM_SECRET);
-    await crm.configure('tenant_c', 'https://crm');
-    await crm.configure('tenant_c', 'https://crm');
-    expect(await crm.delete('tenant_c')).toBe('deleted');
-    expect(await crm.delete('tenant_c')).toBe('already_gone');
+    await crm.configure(crmOwner, 'https://crm');
+    await crm.configure(crmOwner, 'https://crm');
+    await crm.configure(crmOwner, 'https://crm-2');
+    expect(await crm.get(crmOwner.tenantId)).toMatchObject({ crmEndpoint: 'https://crm-2', orgId: crmOwner.orgId, integrationId: crmOwner.integrationId });
+    expect(await crm.delete(crmOwner)).toEqual({ outcome: 'deleted' });
+    expect(await crm.delete(crmOwner)).toEqual({ outcome: 'already_gone' });
+  });
+
+  it('never re-points or deletes another installation\'s connection, and names its owner', async () => {
+    const crm = new CrmConnections(`${partner}/crm`, CRM_SECRET);
+    const victim = { tenantId: 'tenant_v', orgId: 'org-victim', integrationId: 'integration-p' };
+    await crm.configure(victim, 'https://victim.crm');
+    const intruder = { ...victim, orgId: 'org-intruder' };
+    await expect(crm.configure(intruder, 'https://evil.crm')).rejects.toMatchObject({ type: 'CrmConnectionOwnedByAnotherInstallation', nonRetryable: true });
+    expect(await crm.delete(intruder)).toEqual({ outcome: 'not_ours', ownedBy: { orgId: 'org-victim', integrationId: 'integration-p' } });
+    expect(await crm.get(victim.tenantId)).toMatchObject({ crmEndpoint: 'https://victim.crm', orgId: 'org-victim' });
   });
 });
 

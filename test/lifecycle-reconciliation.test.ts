@@ -4,6 +4,11 @@
  * signal path; the schedule exists and is idempotent; the CLI lists, shows and reconciles installations.
  */
 import { execFile } from 'node:child_process';
+import { createLifecycleActivities } from '../activities/lifecycle';
+import { describeInstallation } from '../client/installations';
+import { createLogger } from '../platform/logger';
+import { buildActivityDeps } from '../worker';
+import { LIFECYCLE_EVENTS, type InstallationStateName } from '../workflows/installation-messages';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +17,7 @@ import { reconciliationWorkflow } from '../workflows/reconciliation';
 import type { ReconciliationSummary } from '../workflows/reconciliation-messages';
 import { useLifecycleStack } from './fixtures';
 import { eventually, uniqueId } from './harness/stack';
-import { CRM, emit, emulatorState, installation, schemaExists, settledIn, tenantOf } from './lifecycle-support';
+import { CRM, emit, emulatorState, installation, lifecyclePayload, postSigned, schemaExists, settledIn, tenantOf } from './lifecycle-support';
 
 const { stack, pool } = useLifecycleStack({
   beforeClose: (stack) => stack.client.schedule.getHandle(reconciliationScheduleId(stack.taskQueue)).delete().catch(() => undefined),
@@ -107,6 +112,112 @@ describe('reconciliation repairs drift', () => {
   });
 });
 
+/** `tollgate …` against this stack, in its own process. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const home = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+  const env = { ...process.env, ...stack.env, TOLLGATE_HOME: home, LOG_LEVEL: 'silent' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(__dirname, '..', 'bin', 'tollgate.js'), ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('reconciliation that cannot do harm (issue 9)', () => {
+  it('a listing that comes back empty with many active installations: nothing deprovisioned, an alert, and --confirm proceeds', async () => {
+    // A second integration, wired to the same receivers and not configured anywhere: reconciliation still covers it
+    // because it has installations (every integration is reconciled, not only TOLLGATE_INTEGRATION_ID).
+    const other = uniqueId('integration-other');
+    await stack.genesys.putIntegrationWebhooks(other, {
+      url: `${stack.receiversUrl}/v1/genesys/lifecycle`,
+      events: [...LIFECYCLE_EVENTS],
+      retryPolicy: { maxRetries: 5, initialDelayMs: 200, backoffMultiplier: 2 },
+      timeoutMs: 3000,
+      secret: stack.secrets.lifecycle,
+    });
+    const orgs = Array.from({ length: 5 }, () => uniqueId('org-empty-listing'));
+    const stateOf = async (orgId: string): Promise<InstallationStateName | undefined> => (await describeInstallation(stack.client, orgId, other))?.state;
+    const allIn = (state: InstallationStateName) =>
+      eventually(`all five in ${state}`, async () => (await Promise.all(orgs.map(stateOf))).every((current) => current === state));
+    for (const orgId of orgs) {
+      await stack.emulator.admin('POST', `/integrations/${other}/orgs/${orgId}/events`, { event: 'installed', tenantId: `tenant_${orgId}`, configuration: CRM });
+    }
+    await allIn('active');
+
+    // Genesys Cloud now lists none of them (as an emptied sandbox would), and no uninstall webhook arrives.
+    await stack.emulator.admin('POST', '/webhooks/pause');
+    for (const orgId of orgs) await stack.emulator.admin('POST', `/integrations/${other}/orgs/${orgId}/events`, { event: 'uninstalled' });
+
+    const summary = await stack.client.workflow.execute(reconciliationWorkflow, {
+      workflowId: uniqueId('reconciliation-test'),
+      taskQueue: stack.taskQueue,
+      args: [{ reason: 'test' }],
+    });
+    const part = summary.integrations.find((result) => result.integrationId === other);
+    expect(summary.integrations.map((result) => result.integrationId)).toEqual(expect.arrayContaining([stack.integrationId, other]));
+    expect(part).toMatchObject({ installedInGenesys: 0, activeInstallations: 5, repaired: [], heldReason: expect.stringContaining('all 5 active installations') });
+    expect(part?.held.map((repair) => repair.orgId).sort()).toEqual([...orgs].sort());
+    expect(summary.confirmed).toBe(false);
+    // Nothing deprovisioned …
+    expect((await Promise.all(orgs.map(stateOf))).every((state) => state === 'active')).toBe(true);
+    const snapshot = await emulatorState(stack);
+    for (const orgId of orgs) expect(tenantOf(snapshot, `tenant_${orgId}`)).toMatchObject({ enabled: true, streamsEnabled: true });
+    // … and an alert says what is held and how to proceed.
+    const alert = snapshot.alerts.find((a) => a.body.kind === 'reconciliation_held' && a.body.details?.integrationId === other);
+    expect(alert?.body.text).toContain('--confirm');
+    expect(alert?.body.details).toMatchObject({ held: 5, activeInstallations: 5 });
+
+    // The operator checked Genesys Cloud: they really are gone. --confirm proceeds.
+    const confirmed = await cli('installation', 'reconcile', '--integration', other, '--confirm', '--json');
+    expect(confirmed.code).toBe(0);
+    const result = JSON.parse(confirmed.stdout) as typeof summary;
+    expect(result.confirmed).toBe(true);
+    expect(result.held).toEqual([]);
+    expect(result.repaired.map((repair) => `${repair.orgId}:${repair.event}`).sort()).toEqual(orgs.map((orgId) => `${orgId}:uninstalled`).sort());
+    await allIn('deprovisioned');
+    const after = await emulatorState(stack);
+    for (const orgId of orgs) {
+      expect(tenantOf(after, `tenant_${orgId}`)).toBeUndefined();
+      expect(await schemaExists(pool, `tenant_${orgId}`)).toBe(false);
+    }
+  });
+
+  it('an uninstall that arrives between the listing and the synthetic install wins: the installation stays deprovisioned', async () => {
+    const orgId = uniqueId('org-between');
+    const tenantId = `tenant_${orgId}`;
+    // Genesys Cloud records the install; its webhook is lost.
+    await stack.emulator.admin('POST', '/webhooks/pause');
+    await emit(stack, orgId, { event: 'installed', tenantId, configuration: CRM });
+
+    // Reconciliation's two steps, run as its workflow runs them, with the uninstall in between.
+    const logger = createLogger({ level: 'silent' });
+    const deps = buildActivityDeps({ config: stack.config, logger, temporal: stack.client, databaseUrl: stack.databaseUrl });
+    const activities = createLifecycleActivities(deps);
+    try {
+      const drift = await activities.findInstallationDrift({ integrationId: stack.integrationId });
+      const repairs = drift.repairs.filter((repair) => repair.orgId === orgId);
+      expect(repairs.map((repair) => repair.event)).toEqual(['installed']);
+
+      // The admin uninstalls right after the listing was taken; this webhook does arrive.
+      const uninstall = await postSigned(stack, lifecyclePayload(stack, orgId, 'uninstalled', { tenantId, sequence: 2 }));
+      expect(uninstall.status).toBe(202);
+      await settledIn(stack, orgId, 'deprovisioned');
+
+      await activities.sendSyntheticLifecycleEvents({ runId: uniqueId('run'), observedAt: drift.observedAt, repairs });
+      const view = await eventually('the synthetic install to be handled', async () => {
+        const current = await installation(stack, orgId);
+        return current && current.pendingEvents === 0 && current.lastEvents.length === 2 ? current : undefined;
+      });
+      expect(view.state).toBe('deprovisioned');
+      expect(view.lastEvents[1]).toMatchObject({ source: 'reconciliation', event: 'installed', outcome: 'ignored_stale', eventTimestamp: drift.observedAt });
+      expect((await emulatorState(stack)).tenantCreateCounts[tenantId]).toBeUndefined();
+      expect(await schemaExists(pool, tenantId)).toBe(false);
+    } finally {
+      await deps.genesys.close();
+    }
+  });
+});
+
 describe('reconciliation schedule and CLI', () => {
   it('creates the hourly schedule idempotently and runs it on demand', async () => {
     const id = await ensureReconciliationSchedule(stack.client, stack.config, stack.taskQueue);
@@ -125,7 +236,7 @@ describe('reconciliation schedule and CLI', () => {
       const result = await stack.client.workflow.getHandle(recent.action.workflow.workflowId).result();
       return result as ReconciliationSummary;
     });
-    expect(run.integrationId).toBe(stack.integrationId);
+    expect(run.integrations.map((result) => result.integrationId)).toContain(stack.integrationId);
   });
 
   it('tollgate installation list / status / reconcile, with --json and honest exit codes', async () => {
@@ -163,6 +274,6 @@ describe('reconciliation schedule and CLI', () => {
 
     const reconciled = await cli('installation', 'reconcile', '--json');
     expect(reconciled.code).toBe(0);
-    expect(JSON.parse(reconciled.stdout)).toMatchObject({ integrationId: stack.integrationId });
+    expect(JSON.parse(reconciled.stdout)).toMatchObject({ integrations: expect.arrayContaining([expect.objectContaining({ integrationId: stack.integrationId })]) });
   });
 });

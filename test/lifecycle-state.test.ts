@@ -2,10 +2,12 @@
  * The installation's pure rules (workflows/installation-state.ts) and the receiver's event identity
  * (receivers/lifecycle-event.ts), without Temporal: duplicates, order keys, tombstone, bounded seen set.
  */
-import { planRepairs } from '../activities/provisioning/reconciliation';
+import { deprovisionHold, planRepairs } from '../activities/provisioning/reconciliation';
 import { eventIdentity, LifecyclePayloadSchema } from '../receivers/lifecycle-event';
 import type { InstallationEvent } from '../workflows/installation-messages';
+import fc from 'fast-check';
 import { compareOrder, InstallationState } from '../workflows/installation-state';
+import { installationIdProblem, installationWorkflowId, parseInstallationAddress } from '../workflows/workflow-ids';
 
 const ORG = 'org-1';
 const INTEGRATION = 'integration-1';
@@ -42,7 +44,7 @@ function play(state: InstallationState, ...events: InstallationEvent[]): string[
       state.beginProvisioning(decision.tenantId);
       state.provisioned();
     } else if (decision.kind === 'teardown') {
-      state.beginTeardown(decision.tenantId);
+      state.beginTeardown();
       state.deprovisioned();
     } else if (decision.kind === 'setEnabled') {
       state.toggled(decision.enabled);
@@ -178,9 +180,68 @@ describe('installation state rules', () => {
     expect(restored.view().pendingEvents).toBe(5);
   });
 
+  it('a fresh run restored from the inventory keeps the tombstone and generation, and turns an interrupted step into a state reconciliation repairs', () => {
+    const state = new InstallationState(ORG, INTEGRATION);
+    play(state, event('installed', 1), event('uninstalled', 2));
+    const record = { ...state.inventoryRecord(), revision: 7 };
+    const fresh = new InstallationState(ORG, INTEGRATION);
+    expect(fresh.restoreFromInventory(record, '2026-01-01T00:00:00.000Z')).toBe('deprovisioned');
+    expect(fresh.revision).toBe(7);
+    expect(play(fresh, event('installed', 1, { identity: 'another-copy' }))).toEqual(['ignored_stale']);
+    expect(play(fresh, event('installed', 3))).toEqual(['provision']);
+    expect(fresh.generation).toBe(2);
+
+    const midSaga = { ...record, state: 'provisioning' as const, tenantId: 'tenant_1' };
+    const restored = new InstallationState(ORG, INTEGRATION);
+    expect(restored.restoreFromInventory(midSaga, '2026-01-01T00:00:00.000Z')).toBe('provisioning (interrupted) → provisioning_rolled_back');
+    expect(restored.state).toBe('provisioning_rolled_back');
+    const midTeardown = new InstallationState(ORG, INTEGRATION);
+    midTeardown.restoreFromInventory({ ...record, state: 'deprovisioning' }, '2026-01-01T00:00:00.000Z');
+    expect(midTeardown.state).toBe('deprovisioning_failed');
+  });
+
   it('compares sequences when both have one, else timestamps', () => {
     expect(compareOrder({ sequence: 2, eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeGreaterThan(0);
     expect(compareOrder({ eventTimestamp: '2024-01-01T00:00:00Z' }, { sequence: 1, eventTimestamp: '2030-01-01T00:00:00Z' })).toBeLessThan(0);
+  });
+});
+
+describe('installation workflow IDs', () => {
+  const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,20}$/);
+
+  it('two distinct installations never share a workflow ID: every ID the grammar admits maps one-to-one', () => {
+    fc.assert(
+      fc.property(id, id, id, id, (orgA, integrationA, orgB, integrationB) => {
+        const valid = [orgA, integrationA, orgB, integrationB].every((text) => installationIdProblem(text) === undefined);
+        if (!valid) {
+          // Anything with a separator is refused before a workflow ID is ever built.
+          expect(() => {
+            installationWorkflowId(orgA, integrationA);
+            installationWorkflowId(orgB, integrationB);
+          }).toThrow();
+          return;
+        }
+        const same = orgA === orgB && integrationA === integrationB;
+        expect(installationWorkflowId(orgA, integrationA) === installationWorkflowId(orgB, integrationB)).toBe(same);
+        expect(parseInstallationAddress(`${orgA}/${integrationA}`)).toEqual({ orgId: orgA, integrationId: integrationA });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('reconciliation guard', () => {
+  it('holds a plan that would deprovision more than the share of active installations, or all of more than three', () => {
+    expect(deprovisionHold(0, 100, 0.1)).toBeUndefined();
+    expect(deprovisionHold(10, 100, 0.1)).toBeUndefined();
+    expect(deprovisionHold(11, 100, 0.1)).toMatch(/11 of 100 active installations/);
+    // At least one is always allowed, so a lost uninstall in a small deployment is still repaired.
+    expect(deprovisionHold(1, 2, 0.1)).toBeUndefined();
+    expect(deprovisionHold(2, 3, 0.1)).toMatch(/2 of 3/);
+    expect(deprovisionHold(1, 1, 1)).toBeUndefined();
+    expect(deprovisionHold(3, 3, 1)).toBeUndefined();
+    expect(deprovisionHold(4, 4, 1)).toMatch(/all 4 active installations/);
+    expect(deprovisionHold(500, 500, 0.1)).toMatch(/all 500/);
   });
 });
 

@@ -14,10 +14,12 @@ export const FailureType = {
   InvalidChange: 'InvalidChange',
   /** The target object does not exist in Genesys Cloud (genesys/errors.ts names it after its error class). */
   GenesysNotFound: 'GenesysNotFoundError',
-  /** Reconciliation was asked to run with no integration configured. */
-  NoIntegrationConfigured: 'NoIntegrationConfigured',
   /** A middleware tenant that exists and belongs to another installation. */
   TenantOwnedByAnotherInstallation: 'TenantOwnedByAnotherInstallation',
+  /** A tenant schema that exists and belongs to another installation (its `tenant_info` row says whose it is). */
+  SchemaOwnedByAnotherInstallation: 'SchemaOwnedByAnotherInstallation',
+  /** A CRM connection that exists and belongs to another installation. */
+  CrmConnectionOwnedByAnotherInstallation: 'CrmConnectionOwnedByAnotherInstallation',
   /** A tenant update found no tenant. */
   TenantMissing: 'TenantMissing',
   /** No CRM client secret is configured on the worker. */
@@ -28,10 +30,19 @@ export const FailureType = {
   PartnerRequestRejected: 'PartnerRequestRejected',
   /** A partner system answered 429. */
   PartnerRateLimited: 'PartnerRateLimited',
+  /** The installation inventory (tollgate.installations) could not be read or written. */
+  InventoryUnavailable: 'InventoryUnavailable',
   /** PostgreSQL could not be reached (retryable). */
   DatabaseUnavailable: 'DatabaseUnavailable',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+/** The failures that say "this resource exists and is someone else's": the install never adopts it. */
+export const OWNERSHIP_FAILURE_TYPES: readonly string[] = [
+  FailureType.TenantOwnedByAnotherInstallation,
+  FailureType.SchemaOwnedByAnotherInstallation,
+  FailureType.CrmConnectionOwnedByAnotherInstallation,
+];
 
 /** The failure types an approve or reject update is refused with: the CLI turns them into exit code 1. */
 export const REFUSAL_TYPES: readonly string[] = [FailureType.ApprovalRefused, FailureType.BadApprovalSignature, FailureType.RejectionRefused];

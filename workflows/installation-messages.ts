@@ -76,7 +76,8 @@ export interface InstallationResources {
 
 export interface CompensationRecord {
   step: string;
-  outcome: 'done' | 'failed';
+  /** `refused`: the resource belongs to another installation and was left alone. */
+  outcome: 'done' | 'failed' | 'refused';
   at: string;
   error?: string;
 }
@@ -95,6 +96,8 @@ export interface InstallationView {
   orgId: string;
   integrationId: string;
   state: InstallationStateName;
+  /** How many real installs this installation has seen (each starts a generation); 0 before the first. */
+  generation: number;
   tenantId?: string;
   enabled: boolean;
   configuration: Record<string, unknown>;
@@ -113,6 +116,8 @@ export interface InstallationSnapshot {
   orgId: string;
   integrationId: string;
   state: InstallationStateName;
+  /** Absent in snapshots taken before generations existed: 0. */
+  generation?: number;
   tenantId?: string;
   enabled: boolean;
   configuration: Record<string, unknown>;
@@ -126,9 +131,35 @@ export interface InstallationSnapshot {
   lastError?: { step: string; message: string; at: string };
   /** Identities already seen, oldest first (bounded). */
   seen: string[];
+  /** The inventory revision last written (absent before the inventory existed: 0). */
+  revision?: number;
   /** Events received but not yet applied. */
   queue: InstallationEvent[];
   eventsProcessed: number;
+}
+
+/**
+ * One installation's row in the durable inventory (`tollgate.installations`): enough for a fresh run to continue
+ * without resurrecting anything (generation, tombstone, order keys) or orphaning anything (tenant, resources).
+ */
+export interface InstallationRecord {
+  orgId: string;
+  integrationId: string;
+  generation: number;
+  state: InstallationStateName;
+  tenantId?: string;
+  enabled: boolean;
+  configuration: Record<string, unknown>;
+  resources: InstallationResources;
+  tombstone?: Tombstone;
+  installOrder?: OrderKey;
+  enabledOrder?: OrderKey;
+  configurationOrder?: OrderKey;
+  /** The most recent identities seen (bounded); older duplicates are stale by their order key anyway. */
+  recentIdentities: string[];
+  lastError?: { step: string; message: string; at: string };
+  /** Grows with every write of this installation; a write with a lower revision changes nothing. */
+  revision: number;
 }
 
 export interface InstallationWorkflowInput {

@@ -19,6 +19,11 @@
  * The workflow never completes on its own: its tombstone and seen identities must outlive the tenant. It
  * continues-as-new when Temporal suggests it (or after `continueAsNewAfterEvents`), carrying state, queue and
  * seen identities.
+ *
+ * Durable inventory (issue 9): the state is also written to `tollgate.installations` as the workflow moves (before
+ * a saga creates anything, before a teardown, after every event that changed something). A fresh run — after an
+ * operator terminated or reset the workflow, or its history was lost — starts from that row, so an old install
+ * stays stale, a re-install starts the next generation, and teardown still knows the tenant it provisioned.
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
@@ -35,7 +40,8 @@ import {
 } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/lifecycle';
 import { TollgateIntegration, TollgateKind, TollgateOrg, TollgateState, TollgateTenant } from '../platform/search-attributes';
-import { describeFailure } from './failures';
+import type { ResourceOwner } from '../activities/provisioning/ownership';
+import { describeFailure, OWNERSHIP_FAILURE_TYPES, rootFailure } from './failures';
 import {
   compensationsRunQuery,
   installationResourcesQuery,
@@ -62,10 +68,33 @@ const compensations = proxyActivities<LifecycleActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
+/** The durable inventory: a write retries for a while (then the workflow logs and goes on — the next write carries
+ * the same state); the read that a fresh run starts from retries until the database answers, because going on
+ * without it could let an old install resurrect a tenant. */
+const inventoryWrites = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+const inventoryReads = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
 const alerts = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
+
+/** The owner an ownership failure reported (its details), for the alert. */
+function ownedByOf(error: unknown): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && current; depth++) {
+    const details = (current as { details?: unknown[] }).details;
+    if (Array.isArray(details) && details[0] && typeof details[0] === 'object' && 'ownedBy' in details[0]) return (details[0] as { ownedBy: unknown }).ownedBy;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 
 export async function installationWorkflow(input: InstallationWorkflowInput): Promise<void> {
   const state = new InstallationState(input.orgId, input.integrationId, input.seenLimit, input.snapshot);
@@ -101,7 +130,44 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
   publish();
 
   const now = () => new Date().toISOString();
+
+  // A fresh run (not continue-as-new): the first one ever, or one after terminate, reset or a lost history.
+  // It continues from the inventory, so the tombstone, generation and tenant of earlier runs still hold.
+  if (!input.snapshot) {
+    try {
+      const record = await inventoryReads.loadInstallationRecord({ orgId: input.orgId, integrationId: input.integrationId });
+      if (record) {
+        const from = state.restoreFromInventory(record, now());
+        log.info('installation restored from the inventory', { state: from, generation: record.generation, tenantId: record.tenantId });
+        publish();
+      }
+    } catch (error) {
+      // Only a setup problem (the migration never ran) is non-retryable; without the table there is nothing to restore.
+      log.error('the installation inventory could not be read; starting empty', { error: describeFailure(error) });
+    }
+  }
+
+  let lastPersisted: string | undefined;
+  /** Writes the inventory row when the state changed since the last write. */
+  async function persist(): Promise<void> {
+    const { recentIdentities, ...rest } = state.inventoryRecord();
+    const fingerprint = JSON.stringify(rest);
+    if (fingerprint === lastPersisted) return;
+    state.revision += 1;
+    try {
+      await inventoryWrites.recordInstallation({ ...rest, recentIdentities, revision: state.revision });
+      lastPersisted = fingerprint;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.error('the installation inventory could not be written', { error: describeFailure(error) });
+    }
+  }
+
   const owner = (tenantId: string) => ({ tenantId, orgId: state.orgId, integrationId: state.integrationId });
+  const installationName = () => `installation ${state.orgId}/${state.integrationId}`;
+  const describeOwner = (found: ResourceOwner | undefined) => (found ? `installation ${found.orgId}/${found.integrationId}` : 'another installation');
+  const describeOwners = (refused: Array<{ step: string; ownedBy?: ResourceOwner }>) =>
+    [...new Set(refused.map((r) => describeOwner(r.ownedBy)))].join(', ');
   const alert = async (kind: string, summary: string, details: Record<string, unknown>) => {
     try {
       await alerts.raiseLifecycleAlert({ kind, summary, details: { orgId: state.orgId, integrationId: state.integrationId, ...details } });
@@ -114,16 +180,20 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     const { tenantId, configuration } = decision;
     state.beginProvisioning(tenantId);
     publish();
-    const undo: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<unknown> }> = [];
+    // Recorded before the tenant is created: a run that ends mid-saga leaves an inventory that names it.
+    await persist();
+    const undo: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<{ outcome: string; ownedBy?: ResourceOwner }> }> = [];
     let step = 'createTenant';
     try {
       // Registered before the step: if the create lands but its answer is lost, the tenant is still removed.
+      // Every compensation checks the owner at the resource, so a tenant that turned out to be someone else's
+      // (TenantOwnedByAnotherInstallation) is never deleted.
       undo.unshift({ step: 'deleteTenant', resource: 'tenant', run: () => compensations.deleteMiddlewareTenant(owner(tenantId)) });
       await steps.createMiddlewareTenant(owner(tenantId), configuration);
       state.setResource('tenant', true);
 
       step = 'createSchema';
-      undo.unshift({ step: 'dropSchema', resource: 'schema', run: () => compensations.dropTenantSchema(tenantId) });
+      undo.unshift({ step: 'dropSchema', resource: 'schema', run: () => compensations.dropTenantSchema(owner(tenantId)) });
       const schema = await steps.createTenantSchema(owner(tenantId));
       state.setResource('schema', true);
       state.setSchemaName(schema.schemaName);
@@ -131,30 +201,37 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
       const crmEndpoint = configuration.crmEndpoint;
       if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
         step = 'configureCrm';
-        undo.unshift({ step: 'deleteCrmConnection', resource: 'crm', run: () => compensations.deleteCrmConnection(tenantId) });
-        await steps.configureCrmConnection(tenantId, crmEndpoint);
+        undo.unshift({ step: 'deleteCrmConnection', resource: 'crm', run: () => compensations.deleteCrmConnection(owner(tenantId)) });
+        await steps.configureCrmConnection(owner(tenantId), crmEndpoint);
         state.setResource('crm', true);
       }
 
       if (!decision.enabled) {
         step = 'disableTenant';
-        await steps.updateMiddlewareTenant(tenantId, { enabled: false });
+        await steps.updateMiddlewareTenant(owner(tenantId), { enabled: false });
       }
       state.provisioned();
       state.record(event, 'applied', `provisioned tenant ${tenantId}`);
     } catch (error) {
       const message = describeFailure(error);
+      const ownership = OWNERSHIP_FAILURE_TYPES.includes(rootFailure(error).type ?? '');
       // Compensate even when the workflow itself is being cancelled: nothing may be left half-provisioned.
       await CancellationScope.nonCancellable(async () => {
         for (const compensation of undo) {
           try {
-            await compensation.run();
-            state.recordCompensation({ step: compensation.step, outcome: 'done', at: now() });
+            const result = await compensation.run();
+            if (result.outcome === 'not_ours') {
+              state.recordCompensation({ step: compensation.step, outcome: 'refused', at: now(), error: `belongs to ${describeOwner(result.ownedBy)}` });
+            } else {
+              state.recordCompensation({ step: compensation.step, outcome: 'done', at: now() });
+            }
             if (compensation.resource) state.setResource(compensation.resource, false);
           } catch (compensationError) {
             state.recordCompensation({ step: compensation.step, outcome: 'failed', at: now(), error: describeFailure(compensationError) });
           }
         }
+        // A tenant that belongs to another installation is never adopted: this installation does not record it.
+        if (ownership) state.forgetTenant();
         state.rolledBack(step, message, now());
         state.record(event, 'rolled_back', `${step} failed: ${message}`);
         publish();
@@ -163,6 +240,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
           step,
           error: message,
           compensationsRun: state.compensationsRun.slice(-undo.length),
+          ...(ownership ? { ownedBy: ownedByOf(error) } : {}),
         });
       });
       if (isCancellation(error)) throw error;
@@ -170,16 +248,36 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     publish();
   }
 
-  async function teardown(event: InstallationEvent, tenantId: string): Promise<void> {
-    state.beginTeardown(tenantId);
+  /**
+   * Teardown acts only on the tenant this installation provisioned (its state), never on a tenant ID that merely
+   * arrived in the uninstall's payload; and each destructive step checks the owner at the resource. A resource
+   * that turns out to be someone else's is refused (`not_ours`), never counted as deleted, and an alert names both
+   * installations.
+   */
+  async function teardown(event: InstallationEvent, tenantId: string | undefined): Promise<void> {
+    state.beginTeardown();
     publish();
+    await persist();
+    const refused: Array<{ step: string; ownedBy?: ResourceOwner }> = [];
+    const destructive = (step: string, resource: 'tenant' | 'schema' | 'crm' | undefined, run: () => Promise<{ outcome: string; ownedBy?: ResourceOwner }>) => ({
+      step,
+      resource,
+      run: async () => {
+        const result = await run();
+        if (result.outcome === 'not_ours') refused.push({ step, ownedBy: result.ownedBy });
+      },
+    });
     const sequence: Array<{ step: string; resource?: 'tenant' | 'schema' | 'crm'; run: () => Promise<unknown> }> = [
       { step: 'revokeTokens', run: () => genesys.revokeLifecycleTokens(state.integrationId, state.orgId) },
-      { step: 'disableStreams', run: () => steps.disableTenantStreams(tenantId) },
-      { step: 'deleteCrmConnection', resource: 'crm', run: () => steps.deleteCrmConnection(tenantId) },
-      { step: 'deleteTenant', resource: 'tenant', run: () => steps.deleteMiddlewareTenant(owner(tenantId)) },
-      { step: 'dropSchema', resource: 'schema', run: () => steps.dropTenantSchema(tenantId) },
-      { step: 'archiveAuditRecords', run: () => steps.archiveAuditRecords(owner(tenantId)) },
+      ...(tenantId
+        ? [
+            destructive('disableStreams', undefined, () => steps.disableTenantStreams(owner(tenantId))),
+            destructive('deleteCrmConnection', 'crm', () => steps.deleteCrmConnection(owner(tenantId))),
+            destructive('deleteTenant', 'tenant', () => steps.deleteMiddlewareTenant(owner(tenantId))),
+            destructive('dropSchema', 'schema', () => steps.dropTenantSchema(owner(tenantId))),
+            { step: 'archiveAuditRecords', run: () => steps.archiveAuditRecords(owner(tenantId)) },
+          ]
+        : []),
     ];
     for (const { step, resource, run } of sequence) {
       try {
@@ -195,28 +293,60 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
         return;
       }
     }
+    if (refused.length > 0) {
+      await alert(
+        'teardown_refused',
+        `uninstall of ${installationName()} refused to touch ${refused.map((r) => r.step).join(', ')} of tenant ${tenantId}: ${describeOwners(refused)}`,
+        { tenantId, refused },
+      );
+    }
+    // The uninstall named a tenant that is not this installation's: nothing of it was touched; say whose it is.
+    if (event.tenantId !== tenantId) await reportForeignTenant(event, tenantId);
     state.deprovisioned();
-    state.record(event, 'applied', `deprovisioned tenant ${tenantId}`);
+    state.record(
+      event,
+      'applied',
+      `deprovisioned ${tenantId ? `tenant ${tenantId}` : 'an installation that had no tenant'}${refused.length > 0 ? `; refused: ${refused.map((r) => r.step).join(', ')}` : ''}`,
+    );
     publish();
+  }
+
+  /** An uninstall whose payload names a tenant other than this installation's own: if that tenant's resources
+   * belong to another installation, raise an alert that names both. */
+  async function reportForeignTenant(event: InstallationEvent, ownTenant: string | undefined): Promise<void> {
+    let owners: Record<string, ResourceOwner | undefined>;
+    try {
+      owners = await steps.findTenantOwners(event.tenantId);
+    } catch (error) {
+      log.warn('could not look up the owner of a tenant named by an uninstall', { tenantId: event.tenantId, error: describeFailure(error) });
+      return;
+    }
+    const foreign = Object.entries(owners).filter(([, found]) => found && (found.orgId !== state.orgId || found.integrationId !== state.integrationId));
+    if (foreign.length === 0) return;
+    await alert(
+      'foreign_tenant_in_event',
+      `${event.event} for ${installationName()} named tenant ${event.tenantId}, which belongs to ${describeOwner(foreign[0][1])}; nothing of it was touched`,
+      { tenantId: ownTenant, eventTenantId: event.tenantId, identity: event.identity, ownedBy: Object.fromEntries(foreign) },
+    );
   }
 
   async function update(event: InstallationEvent, decision: Extract<Decision, { kind: 'setEnabled' | 'updateConfiguration' }>): Promise<void> {
     let step = 'updateTenant';
     try {
       if (decision.kind === 'setEnabled') {
-        await steps.updateMiddlewareTenant(decision.tenantId, { enabled: decision.enabled });
+        await steps.updateMiddlewareTenant(owner(decision.tenantId), { enabled: decision.enabled });
         state.toggled(decision.enabled);
         state.record(event, 'applied', decision.enabled ? 'tenant enabled' : 'tenant disabled');
       } else {
-        await steps.updateMiddlewareTenant(decision.tenantId, { configuration: decision.configuration });
+        await steps.updateMiddlewareTenant(owner(decision.tenantId), { configuration: decision.configuration });
         if (decision.crmChanged) {
           step = 'reconfigureCrm';
           const crmEndpoint = decision.configuration.crmEndpoint;
           if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
-            await steps.configureCrmConnection(decision.tenantId, crmEndpoint);
+            await steps.configureCrmConnection(owner(decision.tenantId), crmEndpoint);
             state.setResource('crm', true);
           } else {
-            await steps.deleteCrmConnection(decision.tenantId);
+            await steps.deleteCrmConnection(owner(decision.tenantId));
             state.setResource('crm', false);
           }
         }
@@ -232,9 +362,42 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     publish();
   }
 
+  /** A new generation over the tenant this installation already runs: its configuration, enabled flag and CRM
+   * endpoint become the new install's (issue 9: a re-install with a new crmEndpoint used to keep the old one). */
+  async function reinstall(event: InstallationEvent, decision: Extract<Decision, { kind: 'reinstall' }>): Promise<void> {
+    let step = 'updateTenant';
+    try {
+      await steps.updateMiddlewareTenant(owner(decision.tenantId), { configuration: decision.configuration, enabled: decision.enabled });
+      step = 'reconfigureCrm';
+      const crmEndpoint = decision.configuration.crmEndpoint;
+      if (typeof crmEndpoint === 'string' && crmEndpoint.length > 0) {
+        await steps.configureCrmConnection(owner(decision.tenantId), crmEndpoint);
+        state.setResource('crm', true);
+      } else if (state.resources.crm || decision.crmChanged) {
+        await steps.deleteCrmConnection(owner(decision.tenantId));
+        state.setResource('crm', false);
+      }
+      state.toggled(decision.enabled);
+      state.record(
+        event,
+        'applied',
+        `re-installed over tenant ${decision.tenantId} (generation ${state.generation})${decision.namedTenantId ? `; the event named tenant ${decision.namedTenantId}, kept ${decision.tenantId}` : ''}`,
+      );
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const message = describeFailure(error);
+      state.failed(step, message, now());
+      state.record(event, 'failed', `${step} failed: ${message}`);
+      await alert('installation_update_failed', `re-install of ${state.orgId} failed at ${step}`, { tenantId: decision.tenantId, step, error: message });
+    }
+    publish();
+  }
+
   async function apply(event: InstallationEvent): Promise<void> {
     const decision = state.decide(event);
     switch (decision.kind) {
+      case 'reinstall':
+        return reinstall(event, decision);
       case 'provision':
         return provision(event, decision);
       case 'teardown':
@@ -264,6 +427,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     const event = state.nextEvent();
     if (!event) continue;
     await apply(event);
+    await persist();
     appliedThisRun += 1;
   }
 }

@@ -5,9 +5,11 @@
  *   change:<changeId>                          one change (a change ID comes from CI, or `chg-<uuid>` from the CLI)
  *   target:<type>:<id>                         one Genesys Cloud object: its deploy lock (FIFO) and its ledger
  *   audit:<type>:<id>:<version>                the audit of one version of one object, whether webhook or poll found it
- *   installation:<orgId>:<integrationId>       one installation (org + integration)
+ *   installation:<orgId>:<integrationId>       one installation (org + integration); both IDs follow the
+ *                                              installation ID grammar below, which has no `:`, so two distinct
+ *                                              installations can never share a workflow ID
  *   heartbeat:<taskQueue>                      the audit heartbeat's runs
- *   reconciliation:<integrationId>             the reconciliation's scheduled runs
+ *   reconciliation:<taskQueue>                 the reconciliation's scheduled runs (every integration)
  */
 
 /** One Genesys Cloud object a change targets. */
@@ -56,19 +58,72 @@ export function revertChangeId(target: TargetRef, version: number): string {
 /** Change IDs the CLI refuses, because they belong to the gate itself. */
 export const RESERVED_CHANGE_ID_PREFIX = 'revert-';
 
+/**
+ * The installation ID grammar: org, integration and tenant IDs (docs/lifecycle.md, "IDs"). Genesys IDs are UUIDs;
+ * partners' tenant IDs look like `tenant_acme_corp`. Letters, digits, `.`, `_` and `-`, starting with a letter or a
+ * digit, at most 128 characters: no control characters or NUL, no whitespace, quotes or backslashes, and none of
+ * the separators of workflow IDs (`:`) or CLI addresses (`/`). Checked by zod at the receiver (400 before any
+ * workflow is touched) and again before any signal-with-start, whatever sent the event.
+ */
+export const INSTALLATION_ID_MAX_LENGTH = 128;
+const INSTALLATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Why `text` is not a valid org, integration or tenant ID, or undefined when it is. */
+export function installationIdProblem(text: string): string | undefined {
+  if (text.length === 0) return 'must not be empty';
+  if (text.length > INSTALLATION_ID_MAX_LENGTH) return `must be at most ${INSTALLATION_ID_MAX_LENGTH} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) return 'must not contain control characters (NUL included)';
+  if (!INSTALLATION_ID.test(text)) {
+    return 'may contain only letters, digits, ".", "_" and "-", starting with a letter or digit (no ":", "/", whitespace, quotes or backslashes)';
+  }
+  return undefined;
+}
+
+export function isInstallationId(text: string): boolean {
+  return installationIdProblem(text) === undefined;
+}
+
+export class InvalidInstallationIdError extends Error {
+  constructor(readonly field: string, readonly value: string, readonly problem: string) {
+    super(`${field} ${JSON.stringify(value.length > 140 ? `${value.slice(0, 140)}…` : value)} ${problem}`);
+    this.name = 'InvalidInstallationIdError';
+  }
+}
+
+/** Throws InvalidInstallationIdError unless each named ID follows the grammar. */
+export function assertInstallationIds(ids: Record<string, string>): void {
+  for (const [field, value] of Object.entries(ids)) {
+    const problem = installationIdProblem(value);
+    if (problem) throw new InvalidInstallationIdError(field, value, problem);
+  }
+}
+
+/** `installation:<orgId>:<integrationId>` (SPEC). Injective because neither ID may contain `:`. */
 export function installationWorkflowId(orgId: string, integrationId: string): string {
+  assertInstallationIds({ orgId, integrationId });
   return `installation:${orgId}:${integrationId}`;
+}
+
+/** `ORG/INTEGRATION` → its two IDs; undefined unless both follow the grammar. */
+export function parseInstallationAddress(text: string): { orgId: string; integrationId: string } | undefined {
+  const parts = text.split('/');
+  if (parts.length !== 2) return undefined;
+  const [orgId, integrationId] = parts as [string, string];
+  return isInstallationId(orgId) && isInstallationId(integrationId) ? { orgId, integrationId } : undefined;
 }
 
 export function heartbeatWorkflowId(taskQueue: string): string {
   return `heartbeat:${taskQueue}`;
 }
 
-export function reconciliationWorkflowId(integrationId: string): string {
-  return `reconciliation:${integrationId}`;
+/** The scheduled reconciliation of every integration whose installations run on `taskQueue`. */
+export function reconciliationWorkflowId(taskQueue: string): string {
+  return `reconciliation:${taskQueue}`;
 }
 
-/** A reconciliation an operator asked for (`tollgate installation reconcile`), unique per request. */
-export function manualReconciliationWorkflowId(integrationId: string, at: Date): string {
-  return `reconciliation:${integrationId}:manual-${at.toISOString()}`;
+/** A reconciliation an operator asked for (`tollgate installation reconcile`), unique per request; `scope` is the
+ * integration, or `all`. */
+export function manualReconciliationWorkflowId(scope: string, at: Date): string {
+  return `reconciliation:${scope}:manual-${at.toISOString()}`;
 }

@@ -7,11 +7,15 @@
  * result is checked against `^[a-z_][a-z0-9_]{0,62}$` and then double-quoted, so `x"; DROP SCHEMA public; --`
  * becomes the harmless `"tenant_x_drop_schema_public_…_<hash>"`. The tenant ID itself is only ever written as a
  * bound query parameter.
+ *
+ * Ownership lives in the schema itself: its `tenant_info` row names the org + integration that created it. Create
+ * refuses a schema that exists and is someone else's; drop reads the row under a lock and drops only its own.
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { FailureType } from '../../workflows/failures';
+import { describeOwner, sameOwner, type DestructiveOutcome, type ResourceOwner } from './ownership';
 
 const SCHEMA_PREFIX = 'tenant_';
 const HASH_LENGTH = 12;
@@ -55,44 +59,103 @@ export function quoteIdentifier(identifier: string): string {
 export class TenantSchemas {
   constructor(private readonly pool: () => Pool) {}
 
-  /** CREATE SCHEMA IF NOT EXISTS, plus a small table that records whose schema it is (the tenant ID as a bound
-   * parameter). Safe to repeat; a concurrent create of the same schema counts as success. */
-  async create(tenantId: string, owner: { orgId: string; integrationId: string }): Promise<{ schemaName: string; created: boolean }> {
+  /**
+   * Creates the schema and a small `tenant_info` table that records whose schema it is (the tenant ID as a bound
+   * parameter), in one transaction. Safe to repeat: a schema that exists and is this installation's counts as done.
+   * A schema that exists and belongs to someone else — another org's `tenant_info`, or none at all — is a
+   * non-retryable `SchemaOwnedByAnotherInstallation`: never silently adopted (issue 9).
+   */
+  async create(tenantId: string, owner: ResourceOwner): Promise<{ schemaName: string; created: boolean }> {
     const schemaName = schemaNameForTenant(tenantId);
     const schema = quoteIdentifier(schemaName);
     return this.withClient(async (client) => {
-      const existed = await this.exists(client, schemaName);
-      try {
-        await client.query('BEGIN');
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${schema}.tenant_info (tenant_id text PRIMARY KEY, org_id text NOT NULL, integration_id text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
-        );
-        await client.query(
-          `INSERT INTO ${schema}.tenant_info (tenant_id, org_id, integration_id) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING`,
-          [tenantId, owner.orgId, owner.integrationId],
-        );
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        // Two creates of one schema racing: the loser sees a unique violation; the schema exists, which is the goal.
-        if ((error as { code?: string }).code === '23505' || (error as { code?: string }).code === '42P06') {
-          return { schemaName, created: false };
+      for (let attempt = 0; ; attempt++) {
+        if (await this.exists(client, schemaName)) {
+          const found = await this.ownerOf(client, schemaName, tenantId);
+          if (found && sameOwner(found, owner)) return { schemaName, created: false };
+          throw ApplicationFailure.create({
+            message: `schema ${schemaName} for tenant ${tenantId} already exists and belongs to ${found ? describeOwner(found) : 'someone else (no tenant_info row)'}`,
+            type: FailureType.SchemaOwnedByAnotherInstallation,
+            nonRetryable: true,
+            details: [{ ownedBy: found }],
+          });
         }
-        throw error;
+        try {
+          await client.query('BEGIN');
+          await client.query(`CREATE SCHEMA ${schema}`);
+          await client.query(
+            `CREATE TABLE ${schema}.tenant_info (tenant_id text PRIMARY KEY, org_id text NOT NULL, integration_id text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+          );
+          await client.query(`INSERT INTO ${schema}.tenant_info (tenant_id, org_id, integration_id) VALUES ($1, $2, $3)`, [
+            tenantId,
+            owner.orgId,
+            owner.integrationId,
+          ]);
+          await client.query('COMMIT');
+          return { schemaName, created: true };
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          // Two creates of one schema racing: the loser sees a duplicate; look again at whose it now is.
+          const code = (error as { code?: string }).code;
+          if ((code === '23505' || code === '42P06') && attempt < 2) continue;
+          throw error;
+        }
       }
-      return { schemaName, created: !existed };
     });
   }
 
-  /** DROP SCHEMA IF EXISTS … CASCADE: absent is success. */
-  async drop(tenantId: string): Promise<{ schemaName: string; dropped: boolean }> {
+  /**
+   * DROP SCHEMA … CASCADE, only when the schema's `tenant_info` row says it is `owner`'s (read under a lock in the
+   * same transaction as the drop). Absent is success; someone else's schema is `not_ours`, untouched.
+   */
+  async drop(tenantId: string, owner: ResourceOwner): Promise<{ schemaName: string } & DestructiveOutcome<'dropped'>> {
     const schemaName = schemaNameForTenant(tenantId);
     return this.withClient(async (client) => {
-      const existed = await this.exists(client, schemaName);
-      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schemaName)} CASCADE`);
-      return { schemaName, dropped: existed };
+      try {
+        await client.query('BEGIN');
+        if (!(await this.exists(client, schemaName))) {
+          await client.query('COMMIT');
+          return { schemaName, outcome: 'already_gone' as const };
+        }
+        const found = await this.ownerOf(client, schemaName, tenantId, true);
+        if (!found || !sameOwner(found, owner)) {
+          await client.query('ROLLBACK');
+          return { schemaName, outcome: 'not_ours' as const, ...(found ? { ownedBy: found } : {}) };
+        }
+        await client.query(`DROP SCHEMA ${quoteIdentifier(schemaName)} CASCADE`);
+        await client.query('COMMIT');
+        return { schemaName, outcome: 'dropped' as const };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        // Dropped by a concurrent attempt between our check and our drop: gone is the goal.
+        if ((error as { code?: string }).code === '3F000') return { schemaName, outcome: 'already_gone' as const };
+        throw error;
+      }
     });
+  }
+
+  /** Whose the tenant's schema is, from its `tenant_info` row; undefined when it has none (not a tenant schema we
+   * made, or made for another tenant ID). */
+  async ownerOf(client: Pool | PoolClient, schemaName: string, tenantId: string, lock = false): Promise<ResourceOwner | undefined> {
+    try {
+      const result = await client.query<{ org_id: string; integration_id: string }>(
+        `SELECT org_id, integration_id FROM ${quoteIdentifier(schemaName)}.tenant_info WHERE tenant_id = $1${lock ? ' FOR UPDATE' : ''}`,
+        [tenantId],
+      );
+      const row = result.rows[0];
+      return row ? { orgId: row.org_id, integrationId: row.integration_id } : undefined;
+    } catch (error) {
+      // 42P01: the schema has no tenant_info table; 3F000: the schema vanished meanwhile.
+      const code = (error as { code?: string }).code;
+      if (code === '42P01' || code === '3F000') return undefined;
+      throw error;
+    }
+  }
+
+  /** The owner of the tenant's schema, if the schema exists (reads through the pool). */
+  async owner(tenantId: string): Promise<ResourceOwner | undefined> {
+    const schemaName = schemaNameForTenant(tenantId);
+    return this.withClient(async (client) => ((await this.exists(client, schemaName)) ? this.ownerOf(client, schemaName, tenantId) : undefined));
   }
 
   async exists(client: Pool | PoolClient, schemaName: string): Promise<boolean> {
