@@ -121,8 +121,8 @@ describe('recording replay fixtures', () => {
     const heartbeat = await stack.client.workflow.start(heartbeatWorkflow, { workflowId: uniqueId('heartbeat-replay'), taskQueue: stack.taskQueue, args: [] });
     await heartbeat.result();
     await save('heartbeat', heartbeat);
-    const summary = await runReconciliation(stack.client, stack.taskQueue, stack.integrationId);
-    expect(summary.integrationId).toBe(stack.integrationId);
+    const summary = await runReconciliation(stack.client, stack.taskQueue, { integrationId: stack.integrationId });
+    expect(summary.integrations.map((entry) => entry.integrationId)).toContain(stack.integrationId);
     const [latest] = await Promise.all([
       (async () => {
         for await (const execution of stack.client.workflow.list({ query: `WorkflowType = 'reconciliationWorkflow' AND TaskQueue = '${stack.taskQueue}'` })) {
