@@ -52,7 +52,10 @@ import {
   type InstallationWorkflowInput,
 } from './installation-messages';
 import { InstallationState, type Decision } from './installation-state';
+import type { LedgerRecord } from './ledger-records';
+import { appendToLedger } from './ledger-writer';
 import { genesysTaskQueue } from './task-queues';
+import { installationWorkflowId } from './workflow-ids';
 
 /** Saga and update steps: a few quick retries for transient failures; typed non-retryable failures (a refused CRM
  * secret, a tenant owned by someone else) fail at once so that the saga compensates without delay. */
@@ -107,7 +110,11 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
 
   setHandler(lifecycleEventSignal, (event) => {
     const outcome = state.receive(event);
-    if (outcome === 'duplicate') log.info('duplicate lifecycle event ignored', { identity: event.identity, event: event.event });
+    if (outcome === 'duplicate') {
+      log.info('duplicate lifecycle event ignored', { identity: event.identity, event: event.event });
+      duplicatesSeen += 1;
+      ledgerQueue.push(receivedRecord(event, 'duplicate', `${workflowInfo().workflowId}:${workflowInfo().runId}:duplicate:${duplicatesSeen}`));
+    }
   });
   setHandler(installationStateQuery, () => state.view());
   setHandler(installationResourcesQuery, () => ({ ...state.resources }));
@@ -130,6 +137,13 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
   publish();
 
   const now = () => new Date().toISOString();
+  const selfId = workflowInfo().workflowId;
+  /** Audit ledger records not yet appended: filled by handlers and steps, flushed by the main loop. */
+  const ledgerQueue: LedgerRecord[] = [];
+  let duplicatesSeen = 0;
+  const flushLedger = async () => {
+    await appendToLedger(ledgerQueue.splice(0));
+  };
 
   // A fresh run (not continue-as-new): the first one ever, or one after terminate, reset or a lost history.
   // It continues from the inventory, so the tombstone, generation and tenant of earlier runs still hold.
@@ -161,6 +175,21 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
       if (isCancellation(error)) throw error;
       log.error('the installation inventory could not be written', { error: describeFailure(error) });
     }
+    // The audit ledger keeps every transition with its resources, beyond Temporal's retention (issue 10).
+    ledgerQueue.push({
+      key: `${selfId}:transition:${state.revision}`,
+      kind: 'lifecycle.transition',
+      subject: selfId,
+      data: {
+        revision: state.revision,
+        generation: rest.generation,
+        state: rest.state,
+        ...(rest.tenantId ? { tenantId: rest.tenantId } : {}),
+        enabled: rest.enabled,
+        resources: rest.resources,
+        ...(rest.lastError ? { lastError: rest.lastError } : {}),
+      },
+    });
   }
 
   const owner = (tenantId: string) => ({ tenantId, orgId: state.orgId, integrationId: state.integrationId });
@@ -418,17 +447,44 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     (input.continueAsNewAfterEvents !== undefined && appliedThisRun >= input.continueAsNewAfterEvents);
 
   for (;;) {
-    await condition(() => state.hasPending() || shouldContinueAsNew());
+    await condition(() => state.hasPending() || ledgerQueue.length > 0 || shouldContinueAsNew());
+    await flushLedger();
     if (shouldContinueAsNew()) {
       await condition(allHandlersFinished);
+      await flushLedger();
       // Seen identities, tombstone, resources and any queued events travel to the next run.
       await continueAsNew<typeof installationWorkflow>({ ...input, snapshot: state.snapshot() });
     }
     const event = state.nextEvent();
     if (!event) continue;
     await apply(event);
+    const outcome = state.lastEvents.at(-1);
+    ledgerQueue.push(receivedRecord(event, outcome?.identity === event.identity ? outcome.outcome : 'applied', `${selfId}:event:${event.identity}`, outcome?.detail));
     await persist();
+    await flushLedger();
     appliedThisRun += 1;
   }
+}
+
+/** The ledger's record of one lifecycle event: what arrived, from where, and what it led to. */
+function receivedRecord(event: InstallationEvent, outcome: string, key: string, detail?: string): LedgerRecord {
+  return {
+    key,
+    kind: 'lifecycle.event_received',
+    subject: installationWorkflowId(event.orgId, event.integrationId),
+    data: {
+      identity: event.identity,
+      event: event.event,
+      orgId: event.orgId,
+      integrationId: event.integrationId,
+      tenantId: event.tenantId,
+      source: event.source,
+      eventTimestamp: event.eventTimestamp,
+      ...(event.sequence === undefined ? {} : { sequence: event.sequence }),
+      receivedAt: event.receivedAt,
+      outcome,
+      ...(detail ? { detail } : {}),
+    },
+  };
 }
 
