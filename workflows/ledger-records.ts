@@ -52,3 +52,49 @@ export interface LedgerRow extends LedgerRecord {
   hash: string;
   prevHash: string;
 }
+
+/**
+ * The data each kind carries. The outbound change events (Standard Webhooks), the ticket adapters and
+ * `tollgate change status` on a change Temporal no longer has all read these shapes.
+ */
+export interface LedgerData {
+  'change.submitted': {
+    changeId: string;
+    /** `type/id`. */
+    target: string;
+    requester: string;
+    reason?: string;
+    desired: Record<string, unknown>;
+    /** `owner/repo#n` when the change is linked to a pull request. */
+    pullRequest?: string;
+    /** The requester's signed statement, when the submission was signed. */
+    statement?: string;
+    signature?: string;
+  };
+  'change.planned': {
+    baseVersion: number;
+    payloadHash: string;
+    diff: Array<{ field: string; from?: unknown; to?: unknown }>;
+    baseFields: Record<string, unknown>;
+    payload: Record<string, unknown>;
+    requiredApprovals: number;
+  };
+  'change.approved': { principal: string; via: 'signature' | 'review' | 'system'; payloadHash: string; signature?: string; review?: Record<string, unknown>; approvals: number; required: number };
+  'change.approval_refused': { principal: string; code: string; reason: string };
+  'change.rejected': { by: string; reason: string; via?: 'signature' | 'review' };
+  'change.withdrawn': { by: string; reason: string };
+  'change.expired': { afterMs: number };
+  'change.cancelled': { reason: string };
+  'change.deploying': { baseVersion: number };
+  'change.written': { versionBefore: number; versionAfter: number; kind: 'deploy' | 'rollback'; requestId?: string };
+  'change.verified': { version: number };
+  'change.rolled_back': { mismatch: string[]; rollbackVersion?: number; verified: boolean };
+  'change.diverged': { fields: string[]; by?: string; reason: string };
+  'change.failed': { reason: string };
+  'change.audited': { version: number; auditWorkflowId: string };
+  'audit.approved': { target: string; version: number; changeId?: string; source: string; modifiedBy?: { kind: string; id: string } };
+  'audit.drift': { target: string; version: number; source: string; modifiedBy?: { kind: string; id: string }; revertChangeId?: string };
+  'audit.reverting': { target: string; version: number; revertChangeId: string; toVersion: number };
+  'lifecycle.event_received': Record<string, unknown>;
+  'lifecycle.transition': Record<string, unknown>;
+}
