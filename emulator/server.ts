@@ -21,6 +21,10 @@ import { Scheduler } from './scheduler';
 import { defaultSettings, type EmulatorSettings, EmulatorSettingsSchema } from './settings';
 import { EmulatorState } from './state';
 import { webhookSubscriptionRoutes } from './webhooks';
+import { auditRoutes } from './audit-trail';
+import { ChannelHub } from './notification-channels';
+import { platformRoutes } from './platform-routes';
+import { enforceBudgets, logRequests } from './request-budgets';
 
 export interface StartEmulatorOptions {
   /** Listen port; 0 picks a free one. Default 4010. */
@@ -45,9 +49,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const logger = options.logger ?? pino({ level: 'silent' });
   const deliveries = new DeliveryQueue(logger);
   const requestTimers = new Scheduler();
-  const ctx: EmulatorContext = { state: new EmulatorState(), settings, startupSettings: settings, deliveries, logger };
+  const channels = new ChannelHub();
+  const ctx: EmulatorContext = { state: new EmulatorState(), settings, startupSettings: settings, deliveries, channels, logger };
 
   const server = http.createServer(createEmulatorApp(ctx, requestTimers));
+  channels.attach(ctx, server);
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port ?? 4010, host);
 
@@ -55,6 +61,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const close = (): Promise<void> => {
     closing ??= (async () => {
       requestTimers.cancelAll();
+      channels.close();
       await deliveries.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -73,12 +80,17 @@ export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(tagRequest(ctx.logger));
+  app.use(logRequests(ctx));
   app.use(injectFaults(ctx, requestTimers));
   app.use('/__emulator', adminRoutes(ctx));
   app.use(oauthRoutes(ctx));
   app.use(partnerRoutes(ctx));
   app.use('/api/v2', requireBearer(ctx));
+  app.use('/api/v2', enforceBudgets(ctx));
   app.use(configurationRoutes(ctx));
+  app.use(platformRoutes(ctx));
+  app.use(auditRoutes(ctx));
+  app.use(ctx.channels.routes(ctx));
   app.use(webhookSubscriptionRoutes(ctx));
   app.use(integrationRoutes(ctx));
   app.use(routeNotFound);
