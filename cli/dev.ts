@@ -25,6 +25,8 @@ import { ensureTemporalCli } from '../platform/temporal-binary';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
+import { startAuditChannel } from '../listeners/audit-channel';
+import { closeTollgatePools } from '../platform/tollgate-database';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
 import {
   emulatorSettingsFor,
@@ -139,6 +141,11 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
       await wireSandbox({ genesys: deps.genesys, receiversUrl: receivers.url, secrets, integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID });
     }
     const schedules = await ensureSchedules(client, config);
+    const channel = startAuditChannel({ config, logger, temporal: client, genesys: deps.genesys, databaseUrl: database.url });
+    stops.push(async () => {
+      await channel.stop();
+      await closeTollgatePools();
+    });
 
     writeFileSync(
       sandboxFile,

@@ -81,6 +81,9 @@ export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler
   app.set('etag', false);
   app.use(tagRequest(ctx.logger));
   app.use(logRequests(ctx));
+  // JSON bodies are read before any injected latency: a slow request has fully arrived, so a client that gives up
+  // waiting for the answer does not stop the write from being applied (a slow write that lands after all).
+  app.use(express.json({ limit: '5mb' }));
   app.use(injectFaults(ctx, requestTimers));
   app.use('/__emulator', adminRoutes(ctx));
   app.use(oauthRoutes(ctx));

@@ -42,7 +42,8 @@ import { AccessTokenCache } from './token';
 export { objectFields } from './schemas';
 export type { ConfigObject, GenesysInstallation, IntegrationWebhooksRequest, WebhookSubscriptionRequest } from './schemas';
 
-export type GenesysConfig = Config['genesys'];
+/** What the client needs of the Genesys settings (the rest — budgets, region — is read by its callers). */
+export type GenesysConfig = Pick<Config['genesys'], 'apiBase' | 'loginBase' | 'clientId' | 'clientSecret' | 'timeoutMs'> & Partial<Config['genesys']>;
 
 export interface GenesysClientDeps {
   logger: Logger;
@@ -55,6 +56,9 @@ export interface WriteObjectBody {
   version: number;
   [field: string]: unknown;
 }
+
+/** The 400 variant of a version conflict ("… does not match the current version …"). */
+const VERSION_MISMATCH_400 = /does not match the current version/i;
 
 /** Upper bound on pages followed by listChangesSince: a server that never stops paging is a protocol error. */
 const MAX_PAGES = 10_000;
@@ -148,6 +152,17 @@ export class GenesysClient {
     return this.call('PUT', `/api/v2/integrations/${seg(integrationId)}/webhooks`, IntegrationWebhooksSchema, valid);
   }
 
+  /**
+   * Any Platform API call, answered through the same token, budget and error mapping as every other: the target
+   * adapters (genesys/adapters/), the audit queries and the notification channels use it. `schema: null` for an
+   * answer without a body.
+   */
+  async request<S extends z.ZodType>(method: Method, path: string, schema: S, body?: unknown): Promise<z.infer<S>>;
+  async request(method: Method, path: string, schema: null, body?: unknown): Promise<undefined>;
+  async request(method: Method, path: string, schema: z.ZodType | null, body?: unknown): Promise<unknown> {
+    return this.call(method, path, schema as z.ZodType, body);
+  }
+
   /** Closes the keep-alive connections. */
   async close(): Promise<void> {
     await this.transport.close();
@@ -173,7 +188,7 @@ export class GenesysClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        safe: method === 'GET',
+        safe: method === 'GET' || method === 'HEAD',
       });
       if (response.status === 401) {
         this.tokens.invalidate(token);
@@ -202,6 +217,11 @@ export class GenesysClient {
     }
     const detail = errorDetail(response.text);
     if (status === 404) throw new GenesysNotFoundError(`${method} ${path}: not found (404)${detail}`, where);
+    // Some Genesys services answer a stale version with 400 and a message saying so rather than 409; the CX as Code
+    // provider treats both as a version conflict, and so do we.
+    if (status === 400 && VERSION_MISMATCH_400.test(errorMessage(response.text))) {
+      throw new GenesysConflictError(`${method} ${path}: version conflict (400)${detail}`, undefined, { ...where });
+    }
     if (status === 409) {
       const conflict = ConflictBodySchema.safeParse(parseJson(response.text));
       const currentVersion = conflict.success ? conflict.data.currentVersion : undefined;
@@ -271,6 +291,12 @@ function summarizeIssues(error: z.ZodError): string {
     .slice(0, 3)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
+}
+
+function errorMessage(text: string): string {
+  const json = parseJson(text);
+  const message = json && typeof json === 'object' ? (json as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : '';
 }
 
 /** `: <code> <message>` from a Genesys error body, short, for error messages (no secrets live in error bodies). */

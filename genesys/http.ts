@@ -19,7 +19,7 @@ export const MAX_SAFE_RETRIES = 2;
 export const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 export interface Exchange {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   url: string;
   /** For errors and logs: the path, never the query's secrets (there are none) nor headers. */
   path: string;

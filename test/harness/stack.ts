@@ -18,6 +18,7 @@ import { GenesysClient } from '../../genesys/client';
 import { loadConfig, type Config, type Env } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { startReceivers } from '../../receivers/server';
+import { startAuditChannel, type RunningAuditChannel } from '../../listeners/audit-channel';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers, WORKFLOWS_PATH } from '../../worker';
 
 export interface StackOptions {
@@ -28,6 +29,8 @@ export interface StackOptions {
   /** Start the receivers and wire the emulator's webhooks to them (default true). */
   receivers?: boolean;
   emulatorSettings?: Record<string, unknown>;
+  /** Run the notification-channel listener beside the worker (listeners/audit-channel.ts), as `tollgate worker` does. */
+  auditChannel?: boolean;
 }
 
 export interface TestStack {
@@ -43,6 +46,8 @@ export interface TestStack {
   databaseUrl: string;
   genesys: GenesysClient;
   worker: { start(): Promise<void>; stop(): Promise<void>; running(): boolean };
+  /** The notification-channel listener, while the worker runs with `auditChannel`. */
+  auditChannel(): RunningAuditChannel | undefined;
   close(): Promise<void>;
 }
 
@@ -108,7 +113,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     });
   }
 
-  let running: { workers: Worker[]; done: Promise<void>; abort: AbortController; close(): Promise<void> } | undefined;
+  let running: { workers: Worker[]; done: Promise<void>; abort: AbortController; channel?: RunningAuditChannel; close(): Promise<void> } | undefined;
   const worker = {
     running: () => running !== undefined,
     async start() {
@@ -124,11 +129,14 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       });
       const abort = new AbortController();
       const done = runWorkers(workers, abort.signal);
+      const channel = options.auditChannel ? startAuditChannel({ config, logger, temporal: client, genesys: deps.genesys, databaseUrl, taskQueue }) : undefined;
       running = {
         workers,
         done,
         abort,
+        channel,
         close: async () => {
+          await channel?.stop();
           await connection.close();
           await deps.genesys.close();
         },
@@ -168,6 +176,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     databaseUrl,
     genesys,
     worker,
+    auditChannel: () => running?.channel,
     async close() {
       await worker.stop();
       await receivers?.close();
