@@ -32,8 +32,6 @@ export interface AuditChannelOptions {
   genesys: GenesysClient;
   databaseUrl: string;
   taskQueue?: string;
-  /** Topics per channel (the platform's limit by default; tests split earlier). */
-  topicLimit?: number;
 }
 
 export interface AuditChannelStatus {
@@ -63,7 +61,7 @@ export function startAuditChannel(options: AuditChannelOptions): RunningAuditCha
   const logger = options.logger.child({ component: 'audit-channel' });
   const taskQueue = options.taskQueue ?? options.config.temporal.taskQueue;
   const settings = options.config.changeGate.auditTrail;
-  const topicLimit = Math.min(options.topicLimit ?? CHANNEL_TOPIC_LIMIT, CHANNEL_TOPIC_LIMIT);
+  const topicLimit = Math.min(settings.channelTopicLimit, CHANNEL_TOPIC_LIMIT);
   const lockKey = `tollgate-audit-channel|${taskQueue}|${options.config.genesys.apiBase}|${options.config.genesys.clientId}`;
   let stopped = false;
   let wake: (() => void) | undefined;

@@ -189,6 +189,7 @@ const EnvSchema = z.object({
   TOLLGATE_AUDIT_OVERLAP: durationSchema.default(2 * 60_000),
   TOLLGATE_CHANNEL_REFRESH: durationSchema.default(10_000),
   TOLLGATE_CHANNEL_RENEW_BEFORE: durationSchema.default(3_600_000),
+  TOLLGATE_CHANNEL_TOPIC_LIMIT: z.coerce.number().int().min(1).max(1000).default(1000),
 
   RECEIVER_HOST: z.string().min(1).default('127.0.0.1'),
   RECEIVER_PORT: port.default(3000),
@@ -321,7 +322,16 @@ export interface Config {
     heartbeat: { everyMs: number; quietMs: number; lookbackMs: number; businessHours: BusinessHours; timezone: string };
     /** Drift from the real Audit API: the heartbeat's poll and the notification channel, for these target types
      * (undefined: every supported one). */
-    auditTrail: { poll: boolean; channel: boolean; types?: string[]; overlapMs: number; channelRefreshMs: number; channelRenewBeforeMs: number };
+    auditTrail: {
+      poll: boolean;
+      channel: boolean;
+      types?: string[];
+      overlapMs: number;
+      channelRefreshMs: number;
+      channelRenewBeforeMs: number;
+      /** Topics per channel before the next channel is opened (the platform's limit is about 1,000). */
+      channelTopicLimit: number;
+    };
   };
   alerts: { webhookUrl?: string };
   lifecycle: {
@@ -435,6 +445,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         overlapMs: e.TOLLGATE_AUDIT_OVERLAP,
         channelRefreshMs: e.TOLLGATE_CHANNEL_REFRESH,
         channelRenewBeforeMs: e.TOLLGATE_CHANNEL_RENEW_BEFORE,
+        channelTopicLimit: e.TOLLGATE_CHANNEL_TOPIC_LIMIT,
       },
     },
     alerts: { webhookUrl: e.TOLLGATE_ALERT_WEBHOOK_URL ?? (sandbox ? `${emulatorUrl}/partner/alerts` : undefined) },
