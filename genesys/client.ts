@@ -3,9 +3,8 @@
  * one token cache (genesys/token.ts), one transport with its waits (genesys/http.ts), one mapping from HTTP answers
  * to named errors (genesys/errors.ts), and one zod schema per answer (genesys/schemas.ts).
  *
- * The cluster-wide rate limit (about 300 requests a minute per client-credentials token) is not held here but by
- * Temporal: Genesys-calling activities run on their own task queue with a cluster-wide activity rate limit
- * (workflows/task-queues.ts), so it holds across every worker process.
+ * The rate limit (about 300 requests a minute per client-credentials token) is held across every worker process by
+ * the shared request budget (genesys/request-budget.ts): each API request takes a permit before it is sent.
  */
 import type { z } from 'zod';
 import type { Config } from '../platform/config';
@@ -37,6 +36,7 @@ import {
   type WebhookSubscription,
   type WebhookSubscriptionRequest,
 } from './schemas';
+import type { RequestBudget } from './request-budget';
 import { AccessTokenCache } from './token';
 
 export { objectFields } from './schemas';
@@ -47,6 +47,8 @@ export type GenesysConfig = Pick<Config['genesys'], 'apiBase' | 'loginBase' | 'c
 
 export interface GenesysClientDeps {
   logger: Logger;
+  /** The request budget shared by every worker process (genesys/request-budget.ts); none: unbudgeted (test tools). */
+  budget?: RequestBudget;
   /** Clock for token expiry and Retry-After dates; tests may pass their own. */
   now?: () => number;
 }
@@ -71,6 +73,7 @@ export class GenesysClient {
   private readonly logger: Logger;
   private readonly apiBase: string;
   private readonly loginBase: string;
+  private readonly budget: RequestBudget | undefined;
 
   constructor(
     private readonly config: GenesysConfig,
@@ -78,6 +81,7 @@ export class GenesysClient {
   ) {
     const now = deps.now ?? Date.now;
     this.logger = deps.logger.child({ component: 'genesys' });
+    this.budget = deps.budget;
     this.apiBase = config.apiBase.replace(/\/+$/, '');
     this.loginBase = config.loginBase.replace(/\/+$/, '');
     this.transport = new GenesysTransport({ timeoutMs: config.timeoutMs, logger: this.logger, now });
@@ -189,6 +193,7 @@ export class GenesysClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         safe: method === 'GET' || method === 'HEAD',
+        ...(this.budget ? { permit: () => this.budget!.take(method, bare) } : {}),
       });
       if (response.status === 401) {
         this.tokens.invalidate(token);

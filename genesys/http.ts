@@ -27,6 +27,8 @@ export interface Exchange {
   body?: string;
   /** Safe to repeat after a network error or 5xx: GETs, and the token request. */
   safe: boolean;
+  /** Waits for a permit of the shared request budget before each attempt (every API request; not the token's). */
+  permit?: () => Promise<void>;
 }
 
 export interface RawResponse {
@@ -73,6 +75,8 @@ export class GenesysTransport {
     let safeRetries = 0;
     for (;;) {
       let response: RawResponse;
+      // Every attempt is a request Genesys Cloud counts, a re-sent one too.
+      await exchange.permit?.();
       try {
         response = await this.once(exchange);
       } catch (error) {

@@ -19,7 +19,7 @@ import { loadConfig, type Config, type Env } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { startReceivers } from '../../receivers/server';
 import { startAuditChannel, type RunningAuditChannel } from '../../listeners/audit-channel';
-import { buildActivityDeps, connectWorker, createWorkers, runWorkers, WORKFLOWS_PATH } from '../../worker';
+import { buildActivityDeps, connectWorker, createWorkers, runWorkers, sharedRequestBudget, WORKFLOWS_PATH } from '../../worker';
 
 export interface StackOptions {
   /** Extra settings, as environment variables (e.g. TOLLGATE_TARGETS, TOLLGATE_REQUIRED_APPROVALS). */
@@ -100,7 +100,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-test' });
   const client = await connectClient(config.temporal);
-  const genesys = new GenesysClient(config.genesys, { logger });
+  // The test's own Genesys calls use the same OAuth client as the worker, so they share its budget too.
+  const genesys = new GenesysClient(config.genesys, { logger, budget: sharedRequestBudget(config, databaseUrl) });
 
   const receivers = options.receivers === false ? undefined : await startReceivers({ config, logger, temporal: client, taskQueue });
   if (receivers) {
