@@ -3,9 +3,9 @@
  *
  * Two Temporal workers share one process and one connection:
  *   - `<taskQueue>`: all workflows, and activities that do not call Genesys Cloud;
- *   - `<taskQueue>-genesys`: activities that call Genesys Cloud, with `maxTaskQueueActivitiesPerSecond` set from
- *     GENESYS_REQUESTS_PER_MINUTE. That limit is enforced by the Temporal server for the whole task queue, so the
- *     ~300 requests/minute budget of one OAuth client holds across every worker process, not per process.
+ *   - `<taskQueue>-genesys`: activities that call Genesys Cloud. Their requests (and every other Genesys request of
+ *     the process) take permits from one budget kept in PostgreSQL (genesys/request-budget.ts), so the ~300
+ *     requests/minute of one OAuth client hold across every worker process, not per process.
  */
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -14,6 +14,8 @@ import { createAlertSender } from './activities/alerts';
 import type { ActivityDeps } from './activities/deps';
 import { connectionOptions, temporalAddress } from './client/connection';
 import { GenesysClient } from './genesys/client';
+import { RequestBudget } from './genesys/request-budget';
+import { tollgatePool } from './platform/tollgate-database';
 import type { Config } from './platform/config';
 import type { Logger } from './platform/logger';
 import { genesysTaskQueue } from './workflows/task-queues';
@@ -42,10 +44,20 @@ export function buildActivityDeps(options: {
     config,
     logger,
     temporal: options.temporal,
-    genesys: new GenesysClient(config.genesys, { logger: logger.child({ component: 'genesys' }) }),
+    genesys: new GenesysClient(config.genesys, { logger: logger.child({ component: 'genesys' }), budget: sharedRequestBudget(config, options.databaseUrl) }),
     alerts: createAlertSender({ webhookUrl: config.alerts.webhookUrl, logger: logger.child({ component: 'alerts' }) }),
     databaseUrl: options.databaseUrl,
   };
+}
+
+/** The Genesys request budget every worker process shares, kept in PostgreSQL (genesys/request-budget.ts). */
+export function sharedRequestBudget(config: Config, databaseUrl: string): RequestBudget {
+  return new RequestBudget(tollgatePool(databaseUrl), {
+    scope: `${config.genesys.apiBase}|${config.genesys.clientId}`,
+    perMinute: config.genesys.requestsPerMinute,
+    resources: config.genesys.resourceBudgets,
+    marginMs: config.genesys.budgetMarginMs,
+  });
 }
 
 export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
@@ -72,8 +84,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     Worker.create({
       ...common,
       taskQueue: genesysTaskQueue(taskQueue),
+      // Genesys-calling activities have their own slots; their requests are paced by the shared budget.
       maxConcurrentActivityTaskExecutions: 50,
-      maxTaskQueueActivitiesPerSecond: setup.config.genesys.requestsPerMinute / 60,
     } as WorkerOptions),
   ]);
 }

@@ -16,7 +16,7 @@ import type { ActivityDeps } from './deps';
  * delivered late or not at all (the receiver's replay window is ±5 min). */
 export const POLL_OVERLAP_MS = 5 * 60_000;
 
-export type HeartbeatCheck = Pick<HeartbeatResult, 'checkedAt' | 'inBusinessHours' | 'lastWebhookAuditAt' | 'quiet' | 'polledSince'>;
+export type HeartbeatCheck = Pick<HeartbeatResult, 'checkedAt' | 'inBusinessHours' | 'lastWebhookAuditAt' | 'quiet' | 'polledSince' | 'seedContract'>;
 
 export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logger' | 'temporal' | 'genesys' | 'alerts'>) {
   return {
@@ -34,6 +34,8 @@ export function createAuditActivities(deps: Pick<ActivityDeps, 'config' | 'logge
       const settings = deps.config.changeGate.heartbeat;
       const now = Date.now();
       const checkedAt = new Date(now).toISOString();
+      // A real org serves no `/api/v2/configuration`: there is no seed webhook to miss and nothing to poll there.
+      if (!deps.config.genesys.seedContract) return { checkedAt, inBusinessHours: false, quiet: false, seedContract: false };
       const inBusinessHours = withinBusinessHours(new Date(now), settings.businessHours, settings.timezone);
       if (!inBusinessHours) return { checkedAt, inBusinessHours, quiet: false };
 

@@ -1,6 +1,7 @@
 /** Change gate activities (issue 3): planning, approval signature checks, deploy, verify, rollback, audit. */
 import { createApprovalSignatureActivities } from './approval-signature';
 import { createAuditActivities } from './audit';
+import { createAuditTrailActivities } from './audit-trail';
 import { createCoordinationActivities } from './coordination';
 import type { ActivityDeps } from './deps';
 import { createDeployActivities } from './deploy';
@@ -8,7 +9,7 @@ import { createPlanActivities } from './plan';
 
 /**
  * Genesys-calling activities (`planChange`, `readConfigObject`, `writeConfigObject`, `settleUnknownWrite`,
- * `pollAndAuditChanges`) are scheduled by the workflows on the Genesys task queue (workflows/task-queues.ts); the
+ * `identifyModifier`, `pollAndAuditChanges`, `pollAuditTrail`) are scheduled by the workflows on the Genesys task queue (workflows/task-queues.ts); the
  * worker registers every activity on both queues.
  */
 export function createChangeGateActivities(deps: ActivityDeps) {
@@ -18,6 +19,7 @@ export function createChangeGateActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createCoordinationActivities(deps),
     ...createAuditActivities(deps),
+    ...createAuditTrailActivities(deps),
   };
 }
 

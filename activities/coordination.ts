@@ -18,8 +18,11 @@ export interface ClassificationRequest {
   target: TargetRef;
   version: number;
   replyTo: string;
-  modifiedBy?: { kind: string; id: string };
+  modifiedBy?: { kind: string; id: string; name?: string };
   taskQueue: string;
+  byUs?: boolean;
+  match?: 'version' | 'time';
+  at?: string;
 }
 
 export function createCoordinationActivities(deps: Pick<ActivityDeps, 'temporal'>) {

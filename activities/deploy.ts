@@ -4,6 +4,8 @@
  * in the change's history. The loop around them (merge, retry on 409, settle unknown outcomes, verify, roll
  * back) is workflow code: workflows/change.ts.
  */
+import { targetAdapter } from '../genesys/adapters';
+import { describeActor, queryRealtime } from '../genesys/audit-queries';
 import { GenesysConflictError, GenesysError, toActivityFailure } from '../genesys/errors';
 import type { ObjectSnapshot, WriteOutcome, WriteRequest } from '../workflows/change-messages';
 import { fieldsEqual } from '../workflows/config-merge';
@@ -13,8 +15,10 @@ import { activityLogger } from './activity-logger';
 import type { ActivityDeps } from './deps';
 import { readSnapshot, toSnapshot, whileHeartbeating } from './genesys-calls';
 
-/** The version a write sends: the seed's `current + 1`, or Genesys Cloud's own rule (send the current version). */
-export function versionToSend(rule: WriteRequest['versionRule'], baseVersion: number): number {
+/** The version a write sends: the seed's `current + 1`, Genesys Cloud's own rule (send the current version), or
+ * none (the platform has no optimistic lock for the type). */
+export function versionToSend(rule: WriteRequest['versionRule'], baseVersion: number): number | undefined {
+  if (rule === 'none') return undefined;
   return rule === 'increment' ? baseVersion + 1 : baseVersion;
 }
 
@@ -45,7 +49,7 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
       const { target } = request;
       const version = versionToSend(request.versionRule, request.baseVersion);
       try {
-        const written = await whileHeartbeating(() => deps.genesys.writeObject(target.type, target.id, { ...request.fields, version }));
+        const written = await whileHeartbeating(() => targetAdapter(target.type).write(deps.genesys, target.id, request.fields, version));
         return { outcome: 'written', object: toSnapshot(target, written), genesysCalls: 1 };
       } catch (error) {
         if (error instanceof GenesysConflictError) {
@@ -70,6 +74,40 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
     },
 
     /**
+     * Genesys task queue: who changed `fields` after the gate's write, for a change that ends diverged. A real type
+     * asks the Audit API (the newest change of those fields not made by our client); the seeds' objects, or an audit
+     * trail that cannot answer, fall back to what the object says of its last writer.
+     */
+    async identifyModifier(question: ModifierQuestion): Promise<string> {
+      const adapter = targetAdapter(question.target.type);
+      if (adapter.audit) {
+        try {
+          const changes = await whileHeartbeating(() =>
+            queryRealtime(deps.genesys, {
+              serviceName: adapter.audit!.serviceName,
+              from: new Date(Date.parse(question.since) - MODIFIER_LOOKBACK_MS),
+              to: new Date(Date.now() + 60_000),
+              filters: [
+                { property: 'EntityType', value: adapter.audit!.entityType },
+                { property: 'EntityId', value: adapter.auditEntityId(question.target.id) },
+              ],
+            }),
+          );
+          const theirs = changes
+            .filter((change) => change.user !== undefined || change.clientId !== ourClientId)
+            .filter((change) => change.propertyChanges.length === 0 || change.propertyChanges.some((property) => question.fields.includes(property.property)))
+            .pop();
+          if (theirs) return describeActor(theirs);
+        } catch (error) {
+          activityLogger(deps.logger).warn({ target: question.target, err: (error as Error).message }, 'the audit trail could not say who changed the object');
+        }
+      }
+      const fallback = question.fallback;
+      if (fallback) return fallback.kind === 'client' ? `OAuth client ${fallback.id}` : `user ${fallback.name ?? fallback.id}`;
+      return 'someone outside the gate (see the audit trail)';
+    },
+
+    /**
      * Genesys task queue: one GET that settles a write whose outcome was unknown ("a write whose outcome is unknown
      * is settled by reading"): `landed` (the object is exactly what our write produces), `not_applied` (still at
      * the base version: safe to write again), or `overtaken` (someone wrote since; whether ours landed in between
@@ -83,23 +121,40 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
         throw toActivityFailure(error);
       }
       if (isOurWrite(now, request, ourClientId)) return { outcome: 'landed', object: now };
-      if (now.version === request.baseVersion) return { outcome: 'not_applied', object: now };
+      // Without a version, "not (yet) applied" and "overtaken" look alike: the workflow re-merges onto what is there
+      // either way, and records the write as unconfirmed.
+      if (request.versionRule === 'none' || now.version === request.baseVersion) return { outcome: 'not_applied', object: now };
       return { outcome: 'overtaken', object: now };
     },
   };
 }
+
+export interface ModifierQuestion {
+  target: TargetRef;
+  /** When the gate's write was recorded: the change looked for came after it. */
+  since: string;
+  fields: string[];
+  /** What the object itself said of its last writer, when the audit trail cannot be asked. */
+  fallback?: { kind: string; id: string; name?: string };
+}
+
+/** How far before the gate's recorded write a later change may be stamped (clocks, the write's own duration). */
+const MODIFIER_LOOKBACK_MS = 2 * 60_000;
 
 export interface SettledWrite {
   outcome: 'landed' | 'not_applied' | 'overtaken';
   object: ObjectSnapshot;
 }
 
-/** The object is exactly what this write would have produced: our client, the next version, our fields. */
+/**
+ * The object is exactly what this write would have produced: the next version with our fields, and — where the
+ * object names its writer reliably (the seeds' objects) — written by our OAuth client. Without a version only the
+ * fields can say (and the same fields written by someone else are the same outcome).
+ */
 export function isOurWrite(object: ObjectSnapshot, request: WriteRequest, clientId: string): boolean {
-  return (
-    object.version === request.baseVersion + 1 &&
-    object.modifiedBy?.kind === 'client' &&
-    object.modifiedBy.id === clientId &&
-    fieldsEqual(object.fields, request.fields)
-  );
+  if (!fieldsEqual(object.fields, request.fields)) return false;
+  if (request.versionRule === 'none') return true;
+  if (object.version !== request.baseVersion + 1) return false;
+  if (!targetAdapter(request.target.type).attributesWrites) return true;
+  return object.modifiedBy?.kind === 'client' && object.modifiedBy.id === clientId;
 }

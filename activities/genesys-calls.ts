@@ -3,26 +3,26 @@
  * heartbeating while a call is in flight, so that a worker that dies mid-call has its activity retried within the
  * heartbeat timeout rather than after the whole start-to-close timeout (the restarted-worker case of issue 3).
  */
+import { targetAdapter, type TargetRead } from '../genesys/adapters';
 import type { GenesysClient } from '../genesys/client';
-import { objectFields } from '../genesys/client';
 import type { ObjectSnapshot } from '../workflows/change-messages';
 import type { TargetRef } from '../workflows/workflow-ids';
 import { currentActivity } from './activity-context';
 
 export const HEARTBEAT_EVERY_MS = 2_000;
 
+/** One read through the target type's adapter (genesys/adapters/): a seed configuration object or a real one. */
 export async function readSnapshot(genesys: GenesysClient, target: TargetRef): Promise<ObjectSnapshot> {
-  const object = await genesys.getObject(target.type, target.id);
-  return toSnapshot(target, object);
+  return toSnapshot(target, await targetAdapter(target.type).read(genesys, target.id));
 }
 
-export function toSnapshot(target: TargetRef, object: Awaited<ReturnType<GenesysClient['getObject']>>): ObjectSnapshot {
+export function toSnapshot(target: TargetRef, read: TargetRead): ObjectSnapshot {
   return {
     target,
-    version: object.version,
-    lastModifiedTime: object.lastModifiedTime,
-    modifiedBy: object.modifiedBy,
-    fields: sortFields(objectFields(object)),
+    version: read.version,
+    lastModifiedTime: read.lastModifiedTime,
+    ...(read.modifiedBy ? { modifiedBy: read.modifiedBy } : {}),
+    fields: sortFields(read.fields),
   };
 }
 

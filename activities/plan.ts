@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { targetAdapter } from '../genesys/adapters';
 import { toActivityFailure } from '../genesys/errors';
 import { targetTypePolicy } from '../platform/config';
 import { canonicalJson } from '../workflows/canonical-json';
-import { METADATA_KEYS, type ChangePolicy, type Plan } from '../workflows/change-messages';
+import { METADATA_KEYS, type ChangePolicy, type Plan, type VersionRule } from '../workflows/change-messages';
 import { applyChanges, diffFields, type Fields } from '../workflows/config-merge';
 import { FailureType } from '../workflows/failures';
 import type { TargetRef } from '../workflows/workflow-ids';
@@ -19,6 +20,17 @@ import { readSnapshot, whileHeartbeating } from './genesys-calls';
  * exact base version of one object. */
 export function payloadHash(target: TargetRef, baseVersion: number, payload: Fields): string {
   return createHash('sha256').update(canonicalJson({ target: { type: target.type, id: target.id }, baseVersion, payload }), 'utf8').digest('hex');
+}
+
+/** How the plan's write is protected, in words CI posts next to the diff. */
+export function lockOf(type: string, versionRule: VersionRule): Pick<Plan, 'versionRule' | 'lock'> {
+  const lock =
+    versionRule === 'none'
+      ? `the platform offers no optimistic lock for ${type} (last writer wins): Tollgate reads it, compares it with this plan's base state, writes, and reads it back`
+      : versionRule === 'current'
+        ? `optimistic lock: the write carries the current version; a stale one is refused (409 or 400) and re-merged`
+        : `optimistic lock: the write carries the current version + 1; a stale one is refused (409) and re-merged`;
+  return { versionRule, lock };
 }
 
 export interface PlanRequest {
@@ -37,7 +49,8 @@ export function createPlanActivities(deps: Pick<ActivityDeps, 'config' | 'genesy
         approvers: [...gate.approvers],
         requiredApprovals: gate.requiredApprovals,
         approvalTtlMs: gate.approvalTtlMs,
-        versionRule: policy.versionRule,
+        // A real Platform API type has its own rule; the seeds' objects follow the type's setting.
+        versionRule: targetAdapter(type).versionRule ?? policy.versionRule,
         onDrift: policy.onDrift,
         auditWaitMs: gate.auditWaitMs,
       };
@@ -45,9 +58,17 @@ export function createPlanActivities(deps: Pick<ActivityDeps, 'config' | 'genesy
 
     /** Genesys task queue: one GET. A missing object fails non-retryably (GenesysNotFoundError). */
     async planChange(request: PlanRequest): Promise<Plan> {
-      const invalid = Object.keys(request.desired).filter((key) => METADATA_KEYS.includes(key));
+      const adapter = targetAdapter(request.target.type);
+      const invalid = Object.keys(request.desired).filter((key) => METADATA_KEYS.includes(key) || adapter.serverManaged.includes(key));
       if (invalid.length > 0) {
-        throw ApplicationFailure.nonRetryable(`a change cannot set metadata keys: ${invalid.join(', ')}`, FailureType.InvalidChange);
+        throw ApplicationFailure.nonRetryable(`a change cannot set fields the server manages: ${invalid.join(', ')}`, FailureType.InvalidChange);
+      }
+      const notWritable = adapter.writable ? Object.keys(request.desired).filter((key) => !adapter.writable!.includes(key)) : [];
+      if (notWritable.length > 0) {
+        throw ApplicationFailure.nonRetryable(
+          `a change of ${request.target.type} may set only ${adapter.writable!.join(', ')}; not ${notWritable.join(', ')}`,
+          FailureType.InvalidChange,
+        );
       }
       let current;
       try {
@@ -68,6 +89,7 @@ export function createPlanActivities(deps: Pick<ActivityDeps, 'config' | 'genesy
         payload,
         payloadHash: payloadHash(request.target, current.version, payload),
         plannedAt: new Date().toISOString(),
+        ...lockOf(request.target.type, adapter.versionRule ?? targetTypePolicy(deps.config, request.target.type).versionRule),
       };
     },
   };

@@ -250,6 +250,7 @@ function describeChange(status: ChangeStatus, withPlan: boolean): string {
   }
   if (withPlan && status.plan) {
     lines.push(`plan: base version ${status.plan.baseVersion}, payload sha256 ${status.plan.payloadHash}`);
+    if (status.plan.lock) lines.push(`lock: ${status.plan.lock}`);
     for (const change of status.plan.diff) {
       lines.push(`  ${change.field}: ${show(change.from)} → ${show(change.to)}`);
     }

@@ -26,6 +26,8 @@ import { ensureTemporalCli } from '../platform/temporal-binary';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
+import { startAuditChannel } from '../listeners/audit-channel';
+import { closeTollgatePools } from '../platform/tollgate-database';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
 import {
   emulatorSettingsFor,
@@ -33,7 +35,9 @@ import {
   generateSandboxSecrets,
   sandboxEnv,
   secretsFromEnv,
+  seedPlatformDemo,
   wireSandbox,
+  type DemoObject,
 } from './sandbox';
 
 export const SANDBOX_INTEGRATION_ID = 'tollgate-sandbox-integration';
@@ -147,10 +151,17 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     const receivers = await startReceivers({ config, logger, temporal: client });
     stops.push(() => receivers.close());
 
+    let demo: DemoObject[] = [];
     if (config.sandbox) {
       await wireSandbox({ genesys: deps.genesys, receiversUrl: receivers.url, secrets, integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID });
+      demo = await seedPlatformDemo(deps.genesys);
     }
     const schedules = await ensureSchedules(client, config);
+    const channel = startAuditChannel({ config, logger, temporal: client, genesys: deps.genesys, databaseUrl: database.url });
+    stops.push(async () => {
+      await channel.stop();
+      await closeTollgatePools();
+    });
 
     writeFileSync(
       sandboxFile,
@@ -180,7 +191,14 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     say(`  Schedules           ${schedules.join(', ') || 'none'}`);
     say(`  Sandbox settings    ${sandboxFile}`);
     say('');
+    if (demo.length > 0) {
+      say('Real-platform demo objects (Audit API poll and notification channel watch them):');
+      for (const object of demo) say(`  ${`${object.type}/${object.id}`.padEnd(62)} ${object.name}`);
+      say('');
+    }
     say('Try: npx tollgate change submit --target ivr/main-menu --file change.json --requester alice');
+    const schedule = demo.find((object) => object.type === 'architect.schedule');
+    if (schedule) say(`     npx tollgate change submit --target architect.schedule/${schedule.id} --file change.json --requester alice`);
     say('Ctrl-C stops everything.');
 
     await workersDone;

@@ -4,6 +4,7 @@
  * the emulator's webhooks to the receivers — through the Genesys-shaped API, as an operator would in a real org.
  */
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { GenesysClient } from '../genesys/client';
 import { SANDBOX, type Env } from '../platform/config';
 import { LIFECYCLE_EVENTS } from '../workflows/installation-messages';
@@ -62,6 +63,49 @@ export function formatEnvFile(env: Env, header: string): string {
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${value}`);
   return `# ${header}\n${lines.join('\n')}\n`;
+}
+
+/** One real-platform demo object the sandbox starts with. */
+export interface DemoObject {
+  type: string;
+  id: string;
+  name: string;
+}
+
+const AnyObject = z.record(z.string(), z.unknown());
+
+/**
+ * Real Platform API objects for the sandbox, created through the real API (POST on each collection, as in an org),
+ * so that `tollgate change submit --target architect.schedule/<id> …` works out of the box and drift on them is
+ * flagged by the Audit API poll and the notification channel. Their ids are the emulator's; `tollgate dev` prints them.
+ */
+export async function seedPlatformDemo(genesys: GenesysClient): Promise<DemoObject[]> {
+  const create = async (type: string, collection: string, body: Record<string, unknown>): Promise<DemoObject> => {
+    const created = await genesys.request('POST', collection, AnyObject, body);
+    return { type, id: String(created.id), name: String(body.name) };
+  };
+  const schedule = await create('architect.schedule', '/api/v2/architect/schedules', {
+    name: 'Business hours',
+    start: '2026-01-05T08:00:00.000',
+    end: '2026-01-05T18:00:00.000',
+    rrule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR',
+  });
+  const objects = [
+    schedule,
+    await create('architect.schedulegroup', '/api/v2/architect/schedulegroups', { name: 'Main office', timeZone: 'Europe/Paris', openSchedules: [{ id: schedule.id }] }),
+    await create('architect.ivr', '/api/v2/architect/ivrs', { name: 'Main IVR', dnis: ['+13175550100'], description: 'Inbound routing' }),
+    await create('architect.emergencygroup', '/api/v2/architect/emergencygroups', { name: 'Building evacuation', enabled: false }),
+    await create('routing.queue', '/api/v2/routing/queues', { name: 'Sales', description: 'Inbound sales', skillEvaluationMethod: 'BEST' }),
+    await create('routing.wrapupcode', '/api/v2/routing/wrapupcodes', { name: 'Resolved', description: 'Resolved on first contact' }),
+    await create('user', '/api/v2/users', { name: 'Ada Agent', email: 'ada.agent@example.com', divisionId: 'home', acdAutoAnswer: false }),
+  ];
+  const table = await genesys.request('POST', '/api/v2/flows/datatables', AnyObject, {
+    name: 'Office hours',
+    schema: { type: 'object', properties: { key: { type: 'string' }, open: { type: 'boolean' }, hours: { type: 'string' } } },
+  });
+  await genesys.request('POST', `/api/v2/flows/datatables/${String(table.id)}/rows`, AnyObject, { key: 'Paris', open: true, hours: '08:00-18:00' });
+  objects.push({ type: 'datatable.row', id: `${String(table.id)}/Paris`, name: 'Office hours: Paris' });
+  return objects;
 }
 
 /** Points the emulator's config-audit subscription and the sandbox integration's lifecycle webhook at the receivers. */

@@ -34,8 +34,8 @@ import {
 import { restoringPatch } from '../workflows/config-merge';
 import { REFUSAL_TYPES } from '../workflows/failures';
 import { targetWorkflow } from '../workflows/target';
-import { classifySignal, enqueueSignal } from '../workflows/target-messages';
-import { auditWorkflowId, changeWorkflowId, targetAddress, targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
+import { classifySignal, enqueueSignal, type ClassifyRequest } from '../workflows/target-messages';
+import { auditWorkflowId, changeWorkflowId, parseTargetAddress, targetAddress, targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
 
 export type ChangeHandle = WorkflowHandle<typeof changeWorkflow>;
@@ -252,13 +252,27 @@ export async function requestDeployLock(
 /** Asks the object's ledger whether an approved deploy produced `version`; the answer comes back as a signal. */
 export async function requestClassification(
   client: Client,
-  request: { target: TargetRef; version: number; replyTo: string; modifiedBy?: { kind: string; id: string }; taskQueue: string },
+  request: Omit<ClassifyRequest, 'replyTo'> & { target: TargetRef; replyTo: string; taskQueue: string },
 ): Promise<void> {
+  const { target, taskQueue, ...classify } = request;
   await client.workflow.signalWithStart(targetWorkflow, {
-    ...targetStartOptions(request.target, request.taskQueue),
+    ...targetStartOptions(target, taskQueue),
     signal: classifySignal,
-    signalArgs: [{ version: request.version, replyTo: request.replyTo, modifiedBy: request.modifiedBy }],
+    signalArgs: [classify],
   });
+}
+
+/** The objects the gate protects in one deployment (its task queue): every object with a target workflow — one
+ * that a change was deployed to, or whose change an audit asked about. Read from visibility (eventually consistent). */
+export async function listTargets(client: Client, taskQueue: string): Promise<TargetRef[]> {
+  const query = visibilityQuery([['TaskQueue', taskQueue]], [`TollgateKind = 'target'`]);
+  const targets = new Map<string, TargetRef>();
+  for await (const execution of client.workflow.list({ query })) {
+    const address = execution.typedSearchAttributes.get(TollgateTarget);
+    const target = address ? parseTargetAddress(address) : undefined;
+    if (target) targets.set(targetAddress(target), target);
+  }
+  return [...targets.values()];
 }
 
 /** False when the workflow has closed or never existed (the lock's holder check). */

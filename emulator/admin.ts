@@ -17,6 +17,9 @@ import { describeTenant } from './partner';
 import { applySettingsPatch, describeSettings, SettingsPatchSchema } from './settings';
 import { EmulatorState } from './state';
 import { emitConfigurationUpdated, maskSubscription } from './webhooks';
+import { recordChange, SeedAuditEntriesSchema, seedAuditEntries } from './audit-trail';
+import { PLATFORM_KINDS, editPlatformObject, notFoundAtPath, objectAtPath, objectPath, renderObject, type Actor } from './platform-objects';
+import { describeRequests } from './request-budgets';
 
 /** `PUT /__emulator/objects/{type}/{id}`: the fields, plus optional `version` (default 1) and, as an extension for
  * polling tests, `lastModifiedTime` and `modifiedBy`. */
@@ -29,6 +32,19 @@ const SeedObjectSchema = z.looseObject({
 const UiEditSchema = z.object({ user: z.string().min(1).default('admin@genesys-ui'), fields: z.record(z.string(), z.unknown()) });
 
 const VersionRuleSchema = z.object({ versionRule: z.enum(['increment', 'current']) });
+
+/** `POST /__emulator/ui-edit`: a change made outside the gate — by a person in the UI (`user`) or by another OAuth
+ * client (`client`) — to the object at a real API path (or a seed object at `/api/v2/configuration/{type}/{id}`). */
+const PathEditSchema = z
+  .object({
+    path: z.string().startsWith('/api/v2/'),
+    user: z.string().min(1).optional(),
+    client: z.string().min(1).optional(),
+    fields: z.record(z.string(), z.unknown()),
+  })
+  .refine((body) => !(body.user !== undefined && body.client !== undefined), { message: 'give user or client, not both' });
+
+const ConflictVariantSchema = z.object({ status: z.union([z.literal(409), z.literal(400)]) });
 
 /** The admin API for tests and demos. Never subject to injected faults, never behind a token. */
 export function adminRoutes(ctx: EmulatorContext): Router {
@@ -60,6 +76,45 @@ export function adminRoutes(ctx: EmulatorContext): Router {
     const object = editInUi(ctx, req.params.type, req.params.id, body.user, body.fields);
     emitConfigurationUpdated(ctx, object);
     res.json(toWire(object));
+  });
+
+  router.post('/ui-edit', (req, res) => {
+    const body = parseWith(PathEditSchema, req.body);
+    const seed = /^\/api\/v2\/configuration\/([^/]+)\/([^/?]+)$/.exec(body.path);
+    if (seed) {
+      const object = editInUi(ctx, decodeURIComponent(seed[1]), decodeURIComponent(seed[2]), body.user ?? body.client ?? 'admin@genesys-ui', body.fields);
+      if (body.client !== undefined) object.modifiedBy = { kind: 'client', id: body.client };
+      emitConfigurationUpdated(ctx, object);
+      res.json(toWire(object));
+      return;
+    }
+    const current = objectAtPath(ctx, body.path);
+    if (!current) throw notFoundAtPath(body.path);
+    const actor: Actor = body.client !== undefined ? { kind: 'client', clientId: body.client } : { kind: 'user', name: body.user ?? 'admin@genesys-ui' };
+    const after = editPlatformObject(ctx, current, body.fields, actor);
+    recordChange(ctx, { action: 'Update', before: current, after, actor });
+    res.json(renderObject(after));
+  });
+
+  router.put('/conflicts/:type', (req, res) => {
+    const { status } = parseWith(ConflictVariantSchema, req.body);
+    if (!PLATFORM_KINDS[req.params.type]?.versioned) throw notFoundAtPath(`a versioned platform type ${req.params.type}`);
+    ctx.state.platform.conflictVariants.set(req.params.type, status);
+    res.json({ type: req.params.type, status });
+  });
+
+  router.get('/requests', (req, res) => {
+    const since = typeof req.query.since === 'string' ? Date.parse(req.query.since) : undefined;
+    res.json(describeRequests(ctx, since !== undefined && !Number.isNaN(since) ? since : undefined));
+  });
+
+  router.get('/audits', (_req, res) => {
+    res.json({ entities: ctx.state.auditTrail.entries });
+  });
+
+  router.post('/audits', (req, res) => {
+    const entries = seedAuditEntries(ctx, parseWith(SeedAuditEntriesSchema, req.body), (path) => objectAtPath(ctx, path));
+    res.status(201).json({ entities: entries });
   });
 
   router.put('/types/:type', (req, res) => {
@@ -115,6 +170,7 @@ export function adminRoutes(ctx: EmulatorContext): Router {
 /** Back to an empty emulator with its start-up settings; pending and in-flight deliveries are cancelled. */
 export function resetEmulator(ctx: EmulatorContext): void {
   ctx.deliveries.reset();
+  ctx.channels.reset();
   ctx.state = new EmulatorState();
   ctx.settings = ctx.startupSettings;
 }
@@ -148,5 +204,10 @@ export function describeState(ctx: EmulatorContext): Record<string, unknown> {
     faults: state.faults,
     paused: ctx.deliveries.paused,
     settings: describeSettings(ctx.settings),
+    platformObjects: [...state.platform.objects.values()].map((object) => ({ type: object.type, path: objectPath(object), object: renderObject(object) })),
+    datatables: [...state.platform.datatables.values()],
+    conflictVariants: Object.fromEntries(state.platform.conflictVariants),
+    auditEntries: state.auditTrail.entries.length,
+    channels: ctx.channels.describeAll(),
   };
 }

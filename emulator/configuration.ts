@@ -8,6 +8,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { parseWith } from './errors';
+import { writeIsDiscarded } from './faults';
 import { fieldsOf, findObject, IsoTimeSchema, listChangedSince, toWire, writeObject } from './objects';
 import { authenticatedClient } from './oauth';
 import { emitConfigurationUpdated } from './webhooks';
@@ -52,21 +53,24 @@ export function configurationRoutes(ctx: EmulatorContext): Router {
   router.put('/api/v2/configuration/:type/:id', express.json({ limit: '5mb' }), (req, res) => {
     const body = parseWith(ObjectPutSchema, req.body);
     const { type, id } = req.params;
-    const written = writeObject(ctx, { type, id, version: body.version, fields: fieldsOf(body), clientId: authenticatedClient(res) });
-    emitConfigurationUpdated(ctx, written);
+    const apply = !writeIsDiscarded(res);
+    const written = writeObject(ctx, { type, id, version: body.version, fields: fieldsOf(body), clientId: authenticatedClient(res), apply });
+    if (apply) emitConfigurationUpdated(ctx, written);
     res.json(toWire(written));
   });
 
   router.post('/api/v2/configuration', express.json({ limit: '5mb' }), (req, res) => {
     const body = parseWith(ObjectPostSchema, req.body);
+    const apply = !writeIsDiscarded(res);
     const written = writeObject(ctx, {
       type: body.type,
       id: body.id,
       version: body.version,
       fields: fieldsOf(body),
       clientId: authenticatedClient(res),
+      apply,
     });
-    emitConfigurationUpdated(ctx, written);
+    if (apply) emitConfigurationUpdated(ctx, written);
     res.json(toWire(written));
   });
 

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { DeliveryQueue } from './delivery';
+import type { ChannelHub } from './notification-channels';
 import type { EmulatorSettings } from './settings';
 import type { EmulatorState } from './state';
 
@@ -14,5 +15,7 @@ export interface EmulatorContext {
   settings: EmulatorSettings;
   readonly startupSettings: EmulatorSettings;
   readonly deliveries: DeliveryQueue;
+  /** Notification channels and their WebSockets (they belong to the server, not to the resettable state). */
+  readonly channels: ChannelHub;
   readonly logger: Logger;
 }

@@ -1,8 +1,10 @@
 /**
  * The emulator's HTTP errors and the one place where they become responses, in Genesys Cloud's shape
- * `{ status, code, message }` (`bad.request` with zod `issues`, `not.found`, `conflict`, …), so a client's error
- * handling is tested against the shape the real API sends. The OAuth endpoints and the CRM 401 have their own shapes.
+ * `{ message, code, status, contextId, details, errors }` (`bad.request` with zod `issues`, `not.found`, `conflict`,
+ * …), so a client's error handling is tested against the shape the real API sends (the official SDK's `ErrorBody`).
+ * The OAuth endpoints and the CRM 401 have their own shapes.
  */
+import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -45,8 +47,13 @@ export function errorResponder(logger: Logger): ErrorRequestHandler {
     const error = toHttpError(err);
     if (error.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'emulator route failed');
     if (res.headersSent) return;
-    res.status(error.status).json({ status: error.status, code: error.code, message: error.message, ...error.details });
+    res.status(error.status).json(errorBody(error.status, error.code, error.message, error.details));
   };
+}
+
+/** Genesys Cloud's error body (the SDK's `ErrorBody`): every error carries a `contextId` for support cases. */
+export function errorBody(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { message, code, status, contextId: randomUUID(), details: [], errors: [], ...extra };
 }
 
 function toHttpError(err: unknown): HttpError {

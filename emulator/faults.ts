@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
+import { errorBody } from './errors';
 import type { Scheduler } from './scheduler';
 
 /** `POST /__emulator/faults`. A fault answers with `status`, or destroys the connection (`drop`), after
@@ -29,9 +30,12 @@ export const FaultSpecSchema = z
     /** The request is processed, then the connection is reset instead of answered: a write that happened but
      * whose answer was lost (the change gate settles such an outcome by reading). */
     dropResponse: z.boolean().default(false),
+    /** A write is answered 200 with the object it would have produced, and not applied (no change, no audit entry,
+     * no event): a platform that acknowledges and forgets, which only the change gate's read-back can catch. */
+    discardWrite: z.boolean().default(false),
   })
-  .refine((fault) => fault.status !== undefined || fault.latencyMs !== undefined || fault.drop || fault.dropResponse, {
-    message: 'A fault needs status, latencyMs, drop or dropResponse',
+  .refine((fault) => fault.status !== undefined || fault.latencyMs !== undefined || fault.drop || fault.dropResponse || fault.discardWrite, {
+    message: 'A fault needs status, latencyMs, drop, dropResponse or discardWrite',
   });
 export type FaultSpec = z.infer<typeof FaultSpecSchema>;
 
@@ -48,6 +52,11 @@ export function addFault(ctx: EmulatorContext, spec: FaultSpec): Fault {
 }
 
 /** Applies injected faults at the HTTP level to the Genesys API and partner routes; never to `/__emulator`. */
+/** True when an injected fault asked this write to be acknowledged and not applied (see `discardWrite`). */
+export function writeIsDiscarded(res: Response): boolean {
+  return res.locals.discardWrite === true;
+}
+
 export function injectFaults(ctx: EmulatorContext, scheduler: Scheduler): RequestHandler {
   return (req, res, next) => {
     const path = req.path;
@@ -60,6 +69,7 @@ export function injectFaults(ctx: EmulatorContext, scheduler: Scheduler): Reques
     ctx.logger.debug({ method: req.method, path, faults: hits.map((fault) => fault.id) }, 'fault injected');
     const act = (): void => {
       if (!ending && hits.some((fault) => fault.dropResponse)) loseAnswer(req, res);
+      if (!ending && hits.some((fault) => fault.discardWrite)) res.locals.discardWrite = true;
       if (!ending) return next();
       if (ending.drop) return dropConnection(req);
       respondWithFault(res, ending);
@@ -112,7 +122,7 @@ function respondWithFault(res: Response, fault: Fault): void {
   // Genesys Cloud sends Retry-After with a 429; clients honour it (SPEC: "429 honours Retry-After").
   const retryAfter = fault.retryAfterSeconds ?? (status === 429 ? 1 : undefined);
   if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
-  res.status(status).json({ status, code: faultCode(status), message: `Injected fault ${fault.id}`, faultId: fault.id });
+  res.status(status).json(errorBody(status, faultCode(status), `Injected fault ${fault.id}`, { faultId: fault.id }));
 }
 
 function faultCode(status: number): string {

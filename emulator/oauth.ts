@@ -8,6 +8,7 @@ import express, { type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { HttpError } from './errors';
+import { tokenFingerprint } from './request-budgets';
 import { sameSecret } from './secrets';
 
 /** The form (or JSON) fields of a client-credentials token request; the client may come by HTTP Basic instead. */
@@ -63,6 +64,7 @@ export function requireBearer(ctx: EmulatorContext): RequestHandler {
       throw new HttpError(401, 'credentials.expired', 'The access token has expired');
     }
     res.locals.clientId = token.clientId;
+    res.locals.tokenId = tokenFingerprint(token.token);
     next();
   };
 }

@@ -51,18 +51,22 @@ export interface ObjectWrite {
   version: number;
   fields: Record<string, unknown>;
   clientId: string;
+  /** False: answer as if written, change nothing (the `discardWrite` fault). */
+  apply?: boolean;
 }
 
 /** An API write: replaces all fields under optimistic locking (the seed's "Version Control Ignorance" trap). */
 export function writeObject(ctx: EmulatorContext, write: ObjectWrite): ConfigObject {
   const current = findObject(ctx, write.type, write.id);
   requireVersion(ctx.state.versionRuleOf(write.type), current.version, write.version);
-  return store(ctx, {
+  const next: ConfigObject = {
     ...current,
     version: current.version + 1,
     fields: write.fields,
     modifiedBy: { kind: 'client', id: write.clientId },
-  });
+  };
+  if (write.apply === false) return { ...next, lastModifiedTime: new Date().toISOString() };
+  return store(ctx, next);
 }
 
 /** A human saving in the Genesys UI, outside the gate (the seed's "Admin Override" trap): merges, bumps the version. */

@@ -22,6 +22,10 @@ import { Scheduler } from './scheduler';
 import { defaultSettings, type EmulatorSettings, EmulatorSettingsSchema } from './settings';
 import { EmulatorState } from './state';
 import { webhookSubscriptionRoutes } from './webhooks';
+import { auditRoutes } from './audit-trail';
+import { ChannelHub } from './notification-channels';
+import { platformRoutes } from './platform-routes';
+import { enforceBudgets, logRequests } from './request-budgets';
 
 export interface StartEmulatorOptions {
   /** Listen port; 0 picks a free one. Default 4010. */
@@ -49,7 +53,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const deliveries = new DeliveryQueue(logger);
   const requestTimers = new Scheduler();
   const state = options.stateFile ? loadEmulatorState(options.stateFile) : new EmulatorState();
-  const ctx: EmulatorContext = { state, settings, startupSettings: settings, deliveries, logger };
+  const channels = new ChannelHub();
+  const ctx: EmulatorContext = { state, settings, startupSettings: settings, deliveries, channels, logger };
   const saver = options.stateFile ? new StateSaver(options.stateFile, () => ctx.state, logger) : undefined;
 
   const app = express();
@@ -62,6 +67,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   }
   app.use(createEmulatorApp(ctx, requestTimers));
   const server = http.createServer(app);
+  channels.attach(ctx, server);
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port ?? 4010, host);
 
@@ -69,6 +75,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const close = (): Promise<void> => {
     closing ??= (async () => {
       requestTimers.cancelAll();
+      channels.close();
       await deliveries.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -88,12 +95,20 @@ export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(tagRequest(ctx.logger));
+  app.use(logRequests(ctx));
+  // JSON bodies are read before any injected latency: a slow request has fully arrived, so a client that gives up
+  // waiting for the answer does not stop the write from being applied (a slow write that lands after all).
+  app.use(express.json({ limit: '5mb' }));
   app.use(injectFaults(ctx, requestTimers));
   app.use('/__emulator', adminRoutes(ctx));
   app.use(oauthRoutes(ctx));
   app.use(partnerRoutes(ctx));
   app.use('/api/v2', requireBearer(ctx));
+  app.use('/api/v2', enforceBudgets(ctx));
   app.use(configurationRoutes(ctx));
+  app.use(platformRoutes(ctx));
+  app.use(auditRoutes(ctx));
+  app.use(ctx.channels.routes(ctx));
   app.use(webhookSubscriptionRoutes(ctx));
   app.use(integrationRoutes(ctx));
   app.use(routeNotFound);

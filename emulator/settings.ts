@@ -4,6 +4,7 @@
  * (never a secret). Routes read them when used, so a change applies to tokens issued and events emitted afterwards.
  */
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMITS, RateLimitSettingsSchema } from './request-budgets';
 
 /** How an outgoing webhook delivery is retried: `maxRetries` retries after the first attempt, the first after
  * `initialDelayMs`, each later one `backoffMultiplier` times longer than the one before. */
@@ -25,6 +26,18 @@ export const EmulatorSettingsSchema = z.object({
   auditRetry: RetryPolicySchema,
   /** How long a config-audit delivery may take before it counts as a failed attempt. */
   auditTimeoutMs: z.number().int().positive(),
+  /** The platform's request budgets (per token, per client, per resource), enforced with the normalised 429. */
+  rateLimits: RateLimitSettingsSchema,
+  /** How far back `POST /api/v2/audits/query/realtime` reaches (the platform: 14 days). */
+  realtimeAuditDays: z.number().positive(),
+  /** How long an asynchronous audit query takes before its results are ready. */
+  auditQueryDelayMs: z.number().int().min(0),
+  /** A notification channel's life without a subscription change (the platform: 24 h). */
+  channelTtlSeconds: z.number().positive(),
+  channelTopicLimit: z.number().int().positive(),
+  /** Channels per OAuth client (the platform: 20). */
+  channelLimit: z.number().int().positive(),
+  channelHeartbeatSeconds: z.number().int().positive(),
 });
 export type EmulatorSettings = z.infer<typeof EmulatorSettingsSchema>;
 
@@ -34,11 +47,19 @@ export const defaultSettings: EmulatorSettings = {
   crmSecret: 'crm-sandbox-secret',
   auditRetry: { maxRetries: 4, initialDelayMs: 200, backoffMultiplier: 2 },
   auditTimeoutMs: 10_000,
+  rateLimits: DEFAULT_RATE_LIMITS,
+  realtimeAuditDays: 14,
+  auditQueryDelayMs: 300,
+  channelTtlSeconds: 86_400,
+  channelTopicLimit: 1000,
+  channelLimit: 20,
+  channelHeartbeatSeconds: 30,
 };
 
 /** `POST /__emulator/settings`: any subset, and any subset of `auditRetry`. */
 export const SettingsPatchSchema = EmulatorSettingsSchema.extend({
   auditRetry: RetryPolicySchema.partial(),
+  rateLimits: RateLimitSettingsSchema.partial(),
 }).partial();
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
@@ -47,6 +68,7 @@ export function applySettingsPatch(current: EmulatorSettings, patch: SettingsPat
     ...current,
     ...patch,
     auditRetry: { ...current.auditRetry, ...patch.auditRetry },
+    rateLimits: { ...current.rateLimits, ...patch.rateLimits },
   });
 }
 
@@ -71,5 +93,12 @@ export function describeSettings(settings: EmulatorSettings): Record<string, unk
     auditWebhookSecretConfigured: settings.auditWebhookSecret !== undefined,
     auditRetry: settings.auditRetry,
     auditTimeoutMs: settings.auditTimeoutMs,
+    rateLimits: settings.rateLimits,
+    realtimeAuditDays: settings.realtimeAuditDays,
+    auditQueryDelayMs: settings.auditQueryDelayMs,
+    channelTtlSeconds: settings.channelTtlSeconds,
+    channelTopicLimit: settings.channelTopicLimit,
+    channelLimit: settings.channelLimit,
+    channelHeartbeatSeconds: settings.channelHeartbeatSeconds,
   };
 }

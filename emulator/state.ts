@@ -3,8 +3,11 @@
  * version rules, tokens, subscriptions, integrations and installations, tenants, CRM connections, archives, alerts
  * and faults. Outgoing deliveries are not here (delivery.ts owns them); a reset replaces the whole state.
  */
+import { AuditTrailState } from './audit-trail';
 import type { Fault } from './faults';
 import type { IntegrationWebhook } from './integrations';
+import { PlatformState } from './platform-objects';
+import { RequestBudgetState } from './request-budgets';
 import type { AuditSubscription } from './webhooks';
 
 /** Who last changed a configuration object: the API client (the gate's service account) or a human in the UI. */
@@ -124,6 +127,12 @@ export class EmulatorState {
   readonly alerts: Alert[] = [];
 
   readonly faults: Fault[] = [];
+
+  /** The real platform's objects (Architect, routing, data tables, users), their audit trail, and the rate-limit
+   * counters with the request log. */
+  readonly platform = new PlatformState();
+  readonly auditTrail = new AuditTrailState();
+  readonly requestBudgets = new RequestBudgetState();
 
   versionRuleOf(type: string): VersionRule {
     return this.versionRules.get(type) ?? 'increment';

@@ -3,9 +3,8 @@
  * one token cache (genesys/token.ts), one transport with its waits (genesys/http.ts), one mapping from HTTP answers
  * to named errors (genesys/errors.ts), and one zod schema per answer (genesys/schemas.ts).
  *
- * The cluster-wide rate limit (about 300 requests a minute per client-credentials token) is not held here but by
- * Temporal: Genesys-calling activities run on their own task queue with a cluster-wide activity rate limit
- * (workflows/task-queues.ts), so it holds across every worker process.
+ * The rate limit (about 300 requests a minute per client-credentials token) is held across every worker process by
+ * the shared request budget (genesys/request-budget.ts): each API request takes a permit before it is sent.
  */
 import type { z } from 'zod';
 import type { Config } from '../platform/config';
@@ -37,15 +36,19 @@ import {
   type WebhookSubscription,
   type WebhookSubscriptionRequest,
 } from './schemas';
+import type { RequestBudget } from './request-budget';
 import { AccessTokenCache } from './token';
 
 export { objectFields } from './schemas';
 export type { ConfigObject, GenesysInstallation, IntegrationWebhooksRequest, WebhookSubscriptionRequest } from './schemas';
 
-export type GenesysConfig = Config['genesys'];
+/** What the client needs of the Genesys settings (the rest — budgets, region — is read by its callers). */
+export type GenesysConfig = Pick<Config['genesys'], 'apiBase' | 'loginBase' | 'clientId' | 'clientSecret' | 'timeoutMs'> & Partial<Config['genesys']>;
 
 export interface GenesysClientDeps {
   logger: Logger;
+  /** The request budget shared by every worker process (genesys/request-budget.ts); none: unbudgeted (test tools). */
+  budget?: RequestBudget;
   /** Clock for token expiry and Retry-After dates; tests may pass their own. */
   now?: () => number;
 }
@@ -55,6 +58,9 @@ export interface WriteObjectBody {
   version: number;
   [field: string]: unknown;
 }
+
+/** The 400 variant of a version conflict ("… does not match the current version …"). */
+const VERSION_MISMATCH_400 = /does not match the current version/i;
 
 /** Upper bound on pages followed by listChangesSince: a server that never stops paging is a protocol error. */
 const MAX_PAGES = 10_000;
@@ -67,6 +73,7 @@ export class GenesysClient {
   private readonly logger: Logger;
   private readonly apiBase: string;
   private readonly loginBase: string;
+  private readonly budget: RequestBudget | undefined;
 
   constructor(
     private readonly config: GenesysConfig,
@@ -74,6 +81,7 @@ export class GenesysClient {
   ) {
     const now = deps.now ?? Date.now;
     this.logger = deps.logger.child({ component: 'genesys' });
+    this.budget = deps.budget;
     this.apiBase = config.apiBase.replace(/\/+$/, '');
     this.loginBase = config.loginBase.replace(/\/+$/, '');
     this.transport = new GenesysTransport({ timeoutMs: config.timeoutMs, logger: this.logger, now });
@@ -148,6 +156,17 @@ export class GenesysClient {
     return this.call('PUT', `/api/v2/integrations/${seg(integrationId)}/webhooks`, IntegrationWebhooksSchema, valid);
   }
 
+  /**
+   * Any Platform API call, answered through the same token, budget and error mapping as every other: the target
+   * adapters (genesys/adapters/), the audit queries and the notification channels use it. `schema: null` for an
+   * answer without a body.
+   */
+  async request<S extends z.ZodType>(method: Method, path: string, schema: S, body?: unknown): Promise<z.infer<S>>;
+  async request(method: Method, path: string, schema: null, body?: unknown): Promise<undefined>;
+  async request(method: Method, path: string, schema: z.ZodType | null, body?: unknown): Promise<unknown> {
+    return this.call(method, path, schema as z.ZodType, body);
+  }
+
   /** Closes the keep-alive connections. */
   async close(): Promise<void> {
     await this.transport.close();
@@ -173,7 +192,8 @@ export class GenesysClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        safe: method === 'GET',
+        safe: method === 'GET' || method === 'HEAD',
+        ...(this.budget ? { permit: () => this.budget!.take(method, bare) } : {}),
       });
       if (response.status === 401) {
         this.tokens.invalidate(token);
@@ -202,6 +222,11 @@ export class GenesysClient {
     }
     const detail = errorDetail(response.text);
     if (status === 404) throw new GenesysNotFoundError(`${method} ${path}: not found (404)${detail}`, where);
+    // Some Genesys services answer a stale version with 400 and a message saying so rather than 409; the CX as Code
+    // provider treats both as a version conflict, and so do we.
+    if (status === 400 && VERSION_MISMATCH_400.test(errorMessage(response.text))) {
+      throw new GenesysConflictError(`${method} ${path}: version conflict (400)${detail}`, undefined, { ...where });
+    }
     if (status === 409) {
       const conflict = ConflictBodySchema.safeParse(parseJson(response.text));
       const currentVersion = conflict.success ? conflict.data.currentVersion : undefined;
@@ -271,6 +296,12 @@ function summarizeIssues(error: z.ZodError): string {
     .slice(0, 3)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
     .join('; ');
+}
+
+function errorMessage(text: string): string {
+  const json = parseJson(text);
+  const message = json && typeof json === 'object' ? (json as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : '';
 }
 
 /** `: <code> <message>` from a Genesys error body, short, for error messages (no secrets live in error bodies). */

@@ -6,7 +6,7 @@
  * |---------------------------|----------------------------------------|-----------|------------------------------|
  * | GenesysAuthError          | token refused; 401 after one refresh   | no        | GenesysAuthError             |
  * | GenesysNotFoundError      | 404                                    | no        | GenesysNotFoundError         |
- * | GenesysConflictError      | 409 (stale version)                    | no        | GenesysConflictError         |
+ * | GenesysConflictError      | 409, or 400 "does not match the current version" | no | GenesysConflictError |
  * | GenesysRateLimitedError   | 429 with a long (or repeated) wait     | yes       | GenesysRateLimitedError      |
  * | GenesysServerError        | 5xx                                    | yes       | GenesysServerError           |
  * | GenesysNetworkError       | connect/reset/timeout                  | yes       | GenesysNetworkError          |
@@ -70,7 +70,8 @@ export class GenesysConflictError extends GenesysError {
   readonly currentVersion: number | undefined;
 
   constructor(message: string, currentVersion: number | undefined, where: Where = {}) {
-    super(message, { ...where, status: 409, retryable: false });
+    // 409, or 400 where a service answers a stale version that way.
+    super(message, { ...where, status: where.status ?? 409, retryable: false });
     this.name = 'GenesysConflictError';
     this.currentVersion = currentVersion;
   }

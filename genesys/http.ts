@@ -19,7 +19,7 @@ export const MAX_SAFE_RETRIES = 2;
 export const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 export interface Exchange {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   url: string;
   /** For errors and logs: the path, never the query's secrets (there are none) nor headers. */
   path: string;
@@ -27,6 +27,8 @@ export interface Exchange {
   body?: string;
   /** Safe to repeat after a network error or 5xx: GETs, and the token request. */
   safe: boolean;
+  /** Waits for a permit of the shared request budget before each attempt (every API request; not the token's). */
+  permit?: () => Promise<void>;
 }
 
 export interface RawResponse {
@@ -73,6 +75,8 @@ export class GenesysTransport {
     let safeRetries = 0;
     for (;;) {
       let response: RawResponse;
+      // Every attempt is a request Genesys Cloud counts, a re-sent one too.
+      await exchange.permit?.();
       try {
         response = await this.once(exchange);
       } catch (error) {

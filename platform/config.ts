@@ -76,6 +76,63 @@ const targetTypes = z.string().transform((text, ctx) => {
   }
 });
 
+/**
+ * Genesys Cloud regions: the host both the login (`login.<host>`) and the API (`api.<host>`) live under. The
+ * official SDK's region table (`PureCloudRegionHosts`); GENESYS_REGION takes either form (`eu-west-1` or
+ * `mypurecloud.ie`).
+ */
+export const GENESYS_REGIONS: Readonly<Record<string, string>> = {
+  'us-east-1': 'mypurecloud.com',
+  'us-east-2': 'use2.us-gov-pure.cloud',
+  'us-west-2': 'usw2.pure.cloud',
+  'ca-central-1': 'cac1.pure.cloud',
+  'sa-east-1': 'sae1.pure.cloud',
+  'mx-central-1': 'mxc1.pure.cloud',
+  'eu-west-1': 'mypurecloud.ie',
+  'eu-west-2': 'euw2.pure.cloud',
+  'eu-central-1': 'mypurecloud.de',
+  'eu-central-2': 'euc2.pure.cloud',
+  'me-central-1': 'mec1.pure.cloud',
+  'ap-south-1': 'aps1.pure.cloud',
+  'ap-southeast-1': 'apse1.pure.cloud',
+  'ap-southeast-2': 'mypurecloud.com.au',
+  'ap-northeast-1': 'mypurecloud.jp',
+  'ap-northeast-2': 'apne2.pure.cloud',
+  'ap-northeast-3': 'apne3.pure.cloud',
+};
+
+/** A region name or host → the region's host; undefined when it is neither. */
+export function genesysRegionHost(region: string): string | undefined {
+  const name = region.trim().toLowerCase().replace(/_/g, '-');
+  if (GENESYS_REGIONS[name]) return GENESYS_REGIONS[name];
+  return Object.values(GENESYS_REGIONS).includes(name) ? name : undefined;
+}
+
+const genesysRegion = z.string().transform((text, ctx) => {
+  const host = genesysRegionHost(text);
+  if (!host) {
+    ctx.addIssue({ code: 'custom', message: `unknown region; use one of ${Object.keys(GENESYS_REGIONS).join(', ')} or its host (${Object.values(GENESYS_REGIONS).join(', ')})` });
+    return z.NEVER;
+  }
+  return host;
+});
+
+/** `{"POST /api/v2/audits/query": 60, "GET /api/v2/users": 100}`: lower budgets (requests a minute) per resource. */
+const resourceBudgets = z.string().transform((text, ctx) => {
+  try {
+    const parsed = z.record(z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|HEAD|\*) \/api\/v2\/\S*$/), z.number().int().positive()).parse(JSON.parse(text));
+    return Object.entries(parsed).map(([key, perMinute]) => {
+      const [method, pathPrefix] = key.split(' ');
+      return { method: method === '*' ? undefined : method, pathPrefix, perMinute };
+    });
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be JSON like {"POST /api/v2/audits/query": 60}: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+const onOff = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((value) => value === 'on' || value === 'true' || value === '1');
+
 /** `Mon-Fri 08:00-18:00` or `always`. */
 export const BusinessHoursSchema = z.string().transform((text, ctx) => {
   if (text.trim() === 'always') return { always: true as const };
@@ -124,6 +181,17 @@ const EnvSchema = z.object({
   GENESYS_CLIENT_SECRET: z.string().min(1).optional(),
   GENESYS_REQUESTS_PER_MINUTE: z.coerce.number().positive().default(300),
   GENESYS_TIMEOUT: durationSchema.default(10_000),
+  GENESYS_REGION: genesysRegion.optional(),
+  GENESYS_RESOURCE_BUDGETS: resourceBudgets.default([]),
+  GENESYS_BUDGET_MARGIN: durationSchema.default(1000),
+  GENESYS_SEED_CONTRACT: bool.optional(),
+  TOLLGATE_AUDIT_POLL: onOff.default(true),
+  TOLLGATE_AUDIT_CHANNEL: onOff.default(true),
+  TOLLGATE_AUDIT_TYPES: list.optional(),
+  TOLLGATE_AUDIT_OVERLAP: durationSchema.default(2 * 60_000),
+  TOLLGATE_CHANNEL_REFRESH: durationSchema.default(10_000),
+  TOLLGATE_CHANNEL_RENEW_BEFORE: durationSchema.default(3_600_000),
+  TOLLGATE_CHANNEL_TOPIC_LIMIT: z.coerce.number().int().min(1).max(1000).default(1000),
 
   RECEIVER_HOST: z.string().min(1).default('127.0.0.1'),
   RECEIVER_PORT: port.default(3000),
@@ -247,6 +315,14 @@ export interface Config {
     clientSecret: string;
     requestsPerMinute: number;
     timeoutMs: number;
+    /** The region host when GENESYS_REGION set the bases. */
+    region?: string;
+    /** Lower budgets on some resources, shared by every worker like the client's own. */
+    resourceBudgets: { method?: string; pathPrefix: string; perMinute: number }[];
+    /** Added to the budget's one-minute window, for requests that reach Genesys Cloud later than they left. */
+    budgetMarginMs: number;
+    /** Whether the seeds' `/api/v2/configuration` contract is served (the emulator serves it; real orgs do not). */
+    seedContract: boolean;
   };
   receivers: {
     host: string;
@@ -265,6 +341,18 @@ export interface Config {
     targets: Record<string, TargetTypePolicy>;
     auditWaitMs: number;
     heartbeat: { everyMs: number; quietMs: number; lookbackMs: number; businessHours: BusinessHours; timezone: string };
+    /** Drift from the real Audit API: the heartbeat's poll and the notification channel, for these target types
+     * (undefined: every supported one). */
+    auditTrail: {
+      poll: boolean;
+      channel: boolean;
+      types?: string[];
+      overlapMs: number;
+      channelRefreshMs: number;
+      channelRenewBeforeMs: number;
+      /** Topics per channel before the next channel is opened (the platform's limit is about 1,000). */
+      channelTopicLimit: number;
+    };
   };
   alerts: { webhookUrl?: string };
   /** The audit ledger (ledger/audit-ledger.ts): rows older than `retentionMs` are pruned daily; unset = forever. */
@@ -296,18 +384,22 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
   // Settings that depend on each other are checked on the raw values, so one message names every problem.
-  if (env.GENESYS_API_BASE) {
+  if (env.GENESYS_API_BASE || env.GENESYS_REGION) {
+    const by = env.GENESYS_API_BASE ? 'GENESYS_API_BASE' : 'GENESYS_REGION';
     for (const name of ['GENESYS_CLIENT_ID', 'GENESYS_CLIENT_SECRET']) {
-      if (!env[name]) problems.push(`${name}: required when GENESYS_API_BASE is set`);
+      if (!env[name]) problems.push(`${name}: required when ${by} is set`);
     }
     for (const name of ['PARTNER_MIDDLEWARE_URL', 'PARTNER_CRM_URL', 'PARTNER_ARCHIVE_URL']) {
-      if (!env[name]) problems.push(`${name}: required when GENESYS_API_BASE is set (no sandbox partner systems)`);
+      if (!env[name]) problems.push(`${name}: required when ${by} is set (no sandbox partner systems)`);
     }
   }
   if (env.TEMPORAL_TLS_KEY && !env.TEMPORAL_TLS_CERT) problems.push('TEMPORAL_TLS_CERT: required with TEMPORAL_TLS_KEY');
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
-  const sandbox = !e.GENESYS_API_BASE;
+  const sandbox = !e.GENESYS_API_BASE && !e.GENESYS_REGION;
+  // GENESYS_REGION sets both hosts; explicit bases win over it.
+  const regionApi = e.GENESYS_REGION ? `https://api.${e.GENESYS_REGION}` : undefined;
+  const regionLogin = e.GENESYS_REGION ? `https://login.${e.GENESYS_REGION}` : undefined;
 
   const emulatorUrl = SANDBOX.emulatorUrl(e.EMULATOR_PORT);
   const profile = (prefix: 'CONFIG_AUDIT' | 'LIFECYCLE'): SignatureProfile => ({
@@ -338,12 +430,16 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     },
     sandbox,
     genesys: {
-      apiBase: e.GENESYS_API_BASE ?? emulatorUrl,
-      loginBase: e.GENESYS_LOGIN_BASE ?? e.GENESYS_API_BASE ?? emulatorUrl,
+      apiBase: e.GENESYS_API_BASE ?? regionApi ?? emulatorUrl,
+      loginBase: e.GENESYS_LOGIN_BASE ?? regionLogin ?? e.GENESYS_API_BASE ?? emulatorUrl,
       clientId: e.GENESYS_CLIENT_ID ?? SANDBOX.clientId,
       clientSecret: e.GENESYS_CLIENT_SECRET ?? '',
       requestsPerMinute: e.GENESYS_REQUESTS_PER_MINUTE,
       timeoutMs: e.GENESYS_TIMEOUT,
+      ...(e.GENESYS_REGION ? { region: e.GENESYS_REGION } : {}),
+      resourceBudgets: e.GENESYS_RESOURCE_BUDGETS,
+      budgetMarginMs: e.GENESYS_BUDGET_MARGIN,
+      seedContract: e.GENESYS_SEED_CONTRACT ?? sandbox,
     },
     receivers: {
       host: e.RECEIVER_HOST,
@@ -367,6 +463,15 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         lookbackMs: e.TOLLGATE_HEARTBEAT_LOOKBACK,
         businessHours: e.TOLLGATE_BUSINESS_HOURS,
         timezone: e.TOLLGATE_TIMEZONE,
+      },
+      auditTrail: {
+        poll: e.TOLLGATE_AUDIT_POLL,
+        channel: e.TOLLGATE_AUDIT_CHANNEL,
+        ...(e.TOLLGATE_AUDIT_TYPES ? { types: e.TOLLGATE_AUDIT_TYPES } : {}),
+        overlapMs: e.TOLLGATE_AUDIT_OVERLAP,
+        channelRefreshMs: e.TOLLGATE_CHANNEL_REFRESH,
+        channelRenewBeforeMs: e.TOLLGATE_CHANNEL_RENEW_BEFORE,
+        channelTopicLimit: e.TOLLGATE_CHANNEL_TOPIC_LIMIT,
       },
     },
     ledger: { retentionMs: e.TOLLGATE_LEDGER_RETENTION },

@@ -123,26 +123,22 @@ it('stops as diverged when someone changed a field the change touches since the 
   expect((await targetSnapshot(stack, target)).holder).toBeUndefined();
 });
 
-it('Silent Failures in CI/CD: a read-back that does not match rolls back, and `change wait` exits non-zero', async () => {
+it('Silent Failures in CI/CD: a write answered 200 but never applied fails the read-back, is rolled back, and `change wait` exits non-zero', async () => {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });
   const handle = await approvedChange(target, { greeting: 'welcome' });
   const changeId = (await statusOf(handle)).changeId;
-  // Stage the canary's failure honestly: our write lands, then, before the read-back is answered, the object
-  // changes under us (the read-back is slowed down, and a UI save slips in). What Genesys Cloud holds is not what
-  // we wrote, so the deploy must not be reported as a success.
-  await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 1000, count: 1 });
+  // The platform acknowledges our write (200, with the object it says it made) and forgets it.
+  await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), discardWrite: true, count: 1 });
   await approveBy(stack, handle, ['bob', 'carol']);
-  await activityInFlight(handle, 'writeConfigObject');
-  await stack.emulator.admin('POST', '/faults', { method: 'GET', pathPrefix: objectPath(target), latencyMs: 2500, count: 1 });
-  await eventually('our write to land', async () => (await stored(target))?.version === 2, 10_000, 25);
-  await stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'hacked' } });
 
-  const status = await waitForState(handle, ['rolled_back', 'failed']);
+  const status = await waitForState(handle, ['rolled_back', 'failed', 'diverged', 'audited']);
   expect(status.state).toBe('rolled_back');
-  expect(status.deploy).toMatchObject({ writtenVersion: 2, verified: false, rollback: { version: 4, verified: true } });
+  expect(status.deploy).toMatchObject({ writtenVersion: 2, verified: false, rollback: { verified: true } });
   expect(status.stateReason).toMatch(/read-back mismatch.*greeting/);
   const object = await readObject(stack, target);
-  expect(object.fields).toEqual({ greeting: 'hello', queue: 'sales' });
+  expect(object).toMatchObject({ version: 1, fields: { greeting: 'hello', queue: 'sales' } });
+  // The version the answer named was never ours: the ledger does not claim it.
+  expect((await targetSnapshot(stack, target)).ledger).toEqual([]);
   const alerts = (await emulatorState(stack)).alerts.filter((alert) => alert.body.details?.changeId === changeId);
   expect(alerts.map((alert) => alert.body.kind)).toContain('change_rolled_back');
 
@@ -150,6 +146,32 @@ it('Silent Failures in CI/CD: a read-back that does not match rolls back, and `c
   expect(wait.code).toBe(1);
   expect(JSON.parse(wait.stdout)).toMatchObject({ ok: false, state: 'rolled_back' });
   expect(wait.stderr).toMatch(/rolled_back/);
+});
+
+it("a person's edit of a deployed field between the write and the read-back survives: the change ends diverged, naming them", async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales', menu: 'a' });
+  const handle = await approvedChange(target, { greeting: 'welcome', menu: 'b' });
+  const changeId = (await statusOf(handle)).changeId;
+  // Our write lands; before the read-back is answered (it is slowed down), a person saves a field we just wrote.
+  await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 1000, count: 1 });
+  await approveBy(stack, handle, ['bob', 'carol']);
+  await activityInFlight(handle, 'writeConfigObject');
+  await stack.emulator.admin('POST', '/faults', { method: 'GET', pathPrefix: objectPath(target), latencyMs: 2500, count: 1 });
+  await eventually('our write to land', async () => (await stored(target))?.version === 2, 10_000, 25);
+  await stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'good evening' } });
+
+  const status = await waitForState(handle, ['rolled_back', 'failed', 'diverged', 'audited']);
+  expect(status.state).toBe('diverged');
+  expect(status.divergedFields).toEqual(['greeting']);
+  expect(status.divergedBy).toBe('user eve');
+  expect(status.stateReason).toMatch(/greeting changed by user eve after the gate's write; their edit is kept/);
+  // Eve's greeting stays; the gate's other field goes back to what it was before the write.
+  const object = await readObject(stack, target);
+  expect(object.fields).toEqual({ greeting: 'good evening', queue: 'sales', menu: 'a' });
+  expect(status.deploy).toMatchObject({ writtenVersion: 2, verified: false, rollback: { version: 4, verified: true } });
+  const alerts = (await emulatorState(stack)).alerts.filter((alert) => alert.body.details?.changeId === changeId);
+  expect(alerts.map((alert) => alert.body.kind)).toContain('change_diverged');
+  expect((await tollgate(['change', 'wait', changeId, '--timeout', '1m'])).code).toBe(1);
 });
 
 it('Edge Case 1: 20 approved changes to one object at once all land, in order, none lost, no untouched field overwritten', async () => {

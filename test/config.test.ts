@@ -81,4 +81,39 @@ describe('configuration', () => {
     expect(env.TOLLGATE_APPROVAL_KEY).toBe('from-file-0123456789');
     expect(withSandboxEnv({ A: '1' }, join(dir, 'missing.env'))).toEqual({ A: '1' });
   });
+
+  it('sets both Genesys hosts from GENESYS_REGION (a region name or its host), explicit bases winning, and leaves sandbox mode', () => {
+    const real = { GENESYS_CLIENT_ID: 'id', GENESYS_CLIENT_SECRET: 'secret', PARTNER_MIDDLEWARE_URL: 'https://m.example', PARTNER_CRM_URL: 'https://c.example', PARTNER_ARCHIVE_URL: 'https://a.example' };
+    const ireland = loadConfig({ ...real, GENESYS_REGION: 'eu-west-1' });
+    expect(ireland.sandbox).toBe(false);
+    expect(ireland.genesys).toMatchObject({ apiBase: 'https://api.mypurecloud.ie', loginBase: 'https://login.mypurecloud.ie', region: 'mypurecloud.ie', seedContract: false });
+    expect(loadConfig({ ...real, GENESYS_REGION: 'usw2.pure.cloud' }).genesys.loginBase).toBe('https://login.usw2.pure.cloud');
+    expect(loadConfig({ ...real, GENESYS_REGION: 'ap_northeast_1' }).genesys.apiBase).toBe('https://api.mypurecloud.jp');
+    expect(loadConfig({ ...real, GENESYS_REGION: 'eu-central-1', GENESYS_API_BASE: 'https://gateway.example/api' }).genesys).toMatchObject({
+      apiBase: 'https://gateway.example/api',
+      loginBase: 'https://login.mypurecloud.de',
+    });
+    expect(() => loadConfig({ ...real, GENESYS_REGION: 'mars-1' })).toThrow(/GENESYS_REGION: unknown region/);
+    expect(() => loadConfig({ GENESYS_REGION: 'eu-west-1' })).toThrow(/GENESYS_CLIENT_ID: required when GENESYS_REGION is set/);
+    // The sandbox serves both contracts.
+    expect(loadConfig({}).genesys.seedContract).toBe(true);
+  });
+
+  it('reads the request budget, the per-resource budgets and the Audit API settings', () => {
+    const config = loadConfig({
+      GENESYS_REQUESTS_PER_MINUTE: '250',
+      GENESYS_RESOURCE_BUDGETS: '{"POST /api/v2/audits/query": 60, "* /api/v2/users": 100}',
+      TOLLGATE_AUDIT_CHANNEL: 'off',
+      TOLLGATE_AUDIT_TYPES: 'architect.schedule,routing.queue',
+      TOLLGATE_CHANNEL_TOPIC_LIMIT: '500',
+    });
+    expect(config.genesys.requestsPerMinute).toBe(250);
+    expect(config.genesys.resourceBudgets).toEqual([
+      { method: 'POST', pathPrefix: '/api/v2/audits/query', perMinute: 60 },
+      { method: undefined, pathPrefix: '/api/v2/users', perMinute: 100 },
+    ]);
+    expect(config.changeGate.auditTrail).toMatchObject({ poll: true, channel: false, types: ['architect.schedule', 'routing.queue'], channelTopicLimit: 500, overlapMs: 120_000 });
+    expect(() => loadConfig({ GENESYS_RESOURCE_BUDGETS: '{"/api/v2/users": 10}' })).toThrow(/GENESYS_RESOURCE_BUDGETS/);
+    expect(() => loadConfig({ TOLLGATE_CHANNEL_TOPIC_LIMIT: '5000' })).toThrow(/TOLLGATE_CHANNEL_TOPIC_LIMIT/);
+  });
 });

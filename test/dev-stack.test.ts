@@ -4,7 +4,7 @@
  * emulator's state, so that reconciliation after a restart finds nothing to repair (issue 9).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -31,6 +31,18 @@ function startDev(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => 
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/tollgate.js', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 async function answers(url: string, status = 200): Promise<boolean> {
@@ -80,6 +92,16 @@ describe('npm start: the whole stack on one machine', () => {
     expect(sandbox.TOLLGATE_APPROVAL_KEY).toMatch(/^[0-9a-f]{48}$/);
     expect(sandbox.TOLLGATE_SANDBOX_INTEGRATION_ID).toBeTruthy();
     expect(sandbox.TEMPORAL_ADDRESS).toBe(`127.0.0.1:${env.TEMPORAL_PORT}`);
+
+    // Real-platform demo objects are there out of the box, and the CLI plans a change to one.
+    const schedule = /architect\.schedule\/([0-9a-f-]{36})/.exec(running.output())?.[1];
+    expect(schedule).toBeDefined();
+    const changeFile = join(home, 'change.json');
+    writeFileSync(changeFile, JSON.stringify({ end: '2026-01-05T19:00:00.000' }));
+    const submitted = await cli(['change', 'submit', '--target', `architect.schedule/${schedule}`, '--file', changeFile, '--requester', 'alice'], { ...env, TOLLGATE_HOME: home });
+    expect(submitted.code).toBe(0);
+    expect(submitted.stdout).toMatch(/awaiting_approval/);
+    expect(submitted.stdout).toMatch(/lock: optimistic lock: the write carries the current version/);
 
     // A workflow recorded before the restart …
     const workflowId = `dev-stack-probe-${Date.now()}`;

@@ -6,15 +6,24 @@ import { defineSignal } from '@temporalio/workflow';
 import type { Classification } from './target-messages';
 import type { TargetRef } from './workflow-ids';
 
-export type AuditSource = 'webhook' | 'poll';
+/** How the change was found: the seeds' signed webhook or configuration poll, or — for real Platform API objects —
+ * the Audit API's poll or a notification channel. */
+export type AuditSource = 'webhook' | 'poll' | 'audit_poll' | 'channel';
 export interface AuditInput {
   type: string;
   id: string;
+  /** The version the change produced; for a type without a version (or an entry that does not say), the change's
+   * time in epoch milliseconds, with `match: 'time'`. */
   version: number;
   lastModifiedTime?: string;
-  modifiedBy?: { kind: string; id: string };
+  modifiedBy?: { kind: string; id: string; name?: string };
   source: AuditSource;
   eventId?: string;
+  /** Made by our own OAuth client (the Audit API says which client acted). */
+  byUs?: boolean;
+  match?: 'version' | 'time';
+  /** The audit entry's action (`Update`, `Delete`). */
+  action?: string;
 }
 export interface AuditResult {
   target: TargetRef;

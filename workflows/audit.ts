@@ -48,7 +48,15 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
   setHandler(classifiedSignal, (answer) => {
     if (answer.version === input.version) classification = answer;
   });
-  await gate.requestClassification({ target, version: input.version, replyTo: selfId, modifiedBy: input.modifiedBy, taskQueue: workflowInfo().taskQueue });
+  await gate.requestClassification({
+    target,
+    version: input.version,
+    replyTo: selfId,
+    modifiedBy: input.modifiedBy,
+    taskQueue: workflowInfo().taskQueue,
+    ...(input.byUs !== undefined ? { byUs: input.byUs } : {}),
+    ...(input.match ? { match: input.match, at: input.lastModifiedTime } : {}),
+  });
   await condition(() => classification !== undefined);
   const verdict = classification as Classification;
 
@@ -66,7 +74,7 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
 
   upsertSearchAttributes([{ key: TollgateState, value: 'drift' }]);
   const policy = await gate.loadChangePolicy(input.type);
-  const who = input.modifiedBy ? `${input.modifiedBy.kind} ${input.modifiedBy.id}` : 'someone';
+  const who = input.modifiedBy ? `${input.modifiedBy.kind === 'client' ? 'OAuth client' : 'user'} ${input.modifiedBy.name ?? input.modifiedBy.id}` : 'someone';
   const canRevert = policy.onDrift === 'revert' && verdict.lastApproved !== undefined;
   const revertId = canRevert ? revertChangeId(target, input.version) : undefined;
 

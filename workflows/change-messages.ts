@@ -49,11 +49,15 @@ export interface ChangeInput {
 
 /** What the worker's configuration says about changes to one target type (read by an activity: approvers, the
  * required count and the TTL are the worker's, never the submitter's). */
+/** How a write carries the version: `increment` (the seeds' current + 1), `current` (Genesys Cloud's own rule), or
+ * `none` — the platform has no optimistic lock for the type, and Tollgate's own guard is all there is. */
+export type VersionRule = 'increment' | 'current' | 'none';
+
 export interface ChangePolicy {
   approvers: string[];
   requiredApprovals: number;
   approvalTtlMs: number;
-  versionRule: 'increment' | 'current';
+  versionRule: VersionRule;
   onDrift: 'alert' | 'revert';
   auditWaitMs: number;
 }
@@ -70,6 +74,10 @@ export interface Plan {
   /** sha256 hex of canonicalJson({ target, baseVersion, payload }): what approvers sign. */
   payloadHash: string;
   plannedAt: string;
+  /** The target type's version rule, and in words how the write is protected against someone else's (an
+   * unversioned type says plainly that the platform offers no optimistic lock for it). */
+  versionRule?: VersionRule;
+  lock?: string;
 }
 
 /** One read of a Genesys Cloud object, as the deploy activities hand it to the workflow. */
@@ -77,15 +85,15 @@ export interface ObjectSnapshot {
   target: TargetRef;
   version: number;
   lastModifiedTime: string;
-  modifiedBy?: { kind: string; id: string };
+  modifiedBy?: { kind: string; id: string; name?: string };
   fields: Fields;
 }
 
 export interface WriteRequest {
   target: TargetRef;
-  /** The version the fields were merged onto; the version sent follows `versionRule`. */
+  /** The version the fields were merged onto; the version sent follows `versionRule` (none for `none`). */
   baseVersion: number;
-  versionRule: 'increment' | 'current';
+  versionRule: VersionRule;
   fields: Fields;
 }
 
@@ -145,6 +153,8 @@ export interface ChangeStatus {
   plan?: Plan;
   deploy?: DeployResult;
   divergedFields?: string[];
+  /** Who changed the diverged fields, when the read-back found a person's (or another client's) edit. */
+  divergedBy?: string;
   auditedBy?: string;
   /** When each state was entered (ISO). */
   timestamps: Partial<Record<ChangeState, string>>;

@@ -28,11 +28,11 @@ import {
 } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
-import { approvalsQuery, approveUpdate, auditedSignal, FINAL_STATES, lockGrantedSignal, planQuery, rejectUpdate, statusQuery, type ChangeInput, type ChangePolicy, type ChangeState, type ChangeStatus, type DeployResult, type ObjectSnapshot } from './change-messages';
+import { approvalsQuery, approveUpdate, auditedSignal, FINAL_STATES, lockGrantedSignal, planQuery, rejectUpdate, statusQuery, type ChangeInput, type ChangePolicy, type ChangeState, type ChangeStatus, type DeployResult, type ObjectSnapshot, type WriteRequest } from './change-messages';
 import { approvalRefusal, rejectionRefusal, type ApprovalContext } from './change-policy';
-import { applyChanges, divergedFields, fieldsEqual, invertChanges, readBackMismatch, type Fields } from './config-merge';
+import { applyChanges, divergedFields, fieldsEqual, readBackMismatch, restoreUntouchedByPeople, valuesEqual, type Fields } from './config-merge';
 import { describeFailure, FailureType, rootFailure } from './failures';
-import { releaseSignal, type ProducedVersion } from './target-messages';
+import { releaseSignal, type ProducedVersion, type UnconfirmedWrite } from './target-messages';
 import { genesysTaskQueue } from './task-queues';
 import { changeWorkflowId, revertChangeId, targetAddress, targetWorkflowId } from './workflow-ids';
 
@@ -65,7 +65,7 @@ function genesysActivities() {
 }
 
 type WriteResult =
-  | { kind: 'written'; object: ObjectSnapshot; fields: Fields }
+  | { kind: 'written'; object: ObjectSnapshot; fields: Fields; base: ObjectSnapshot }
   | { kind: 'in_effect'; object: ObjectSnapshot }
   | { kind: 'diverged'; fields: string[]; object: ObjectSnapshot }
   | { kind: 'gave_up'; reason: string };
@@ -264,12 +264,16 @@ async function runChange(change: ChangeRecord): Promise<void> {
   if (change.currentState() === 'deployed' && change.status.deploy?.writtenVersion !== undefined) {
     // The webhook (or the heartbeat's poll) audits the written version and tells us (SPEC: every change audited).
     const written = change.status.deploy.writtenVersion;
-    const audited = await condition(() => change.audits[written] !== undefined, change.policy.auditWaitMs);
+    // A type without a version is audited by time: any audit the ledger matched to this change's write is its audit.
+    const versioned = change.policy.versionRule !== 'none';
+    const auditOf = () => (versioned ? change.audits[written] : Object.values(change.audits)[0]);
+    const audited = await condition(() => auditOf() !== undefined, change.policy.auditWaitMs);
+    const what = versioned ? `version ${written}` : 'the write';
     if (audited) {
-      change.status.auditedBy = change.audits[written];
-      change.enter('audited', `verified at version ${written}; audited by ${change.audits[written]}`);
+      change.status.auditedBy = auditOf();
+      change.enter('audited', `verified ${versioned ? `at version ${written}` : 'by read-back'}; audited by ${auditOf()}`);
     }
-    else change.status.stateReason = `deployed and verified; no audit of version ${written} within ${Math.round(change.policy.auditWaitMs / 1000)} s`;
+    else change.status.stateReason = `deployed and verified; no audit of ${what} within ${Math.round(change.policy.auditWaitMs / 1000)} s`;
   }
 }
 
@@ -280,7 +284,7 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
   await gate.requestDeployLock({ target: input.target, changeWorkflowId: selfId, changeId: input.changeId, taskQueue: workflowInfo().taskQueue });
 
   const produced: ProducedVersion[] = [];
-  const unconfirmed: number[] = [];
+  const unconfirmed: UnconfirmedWrite[] = [];
   let granted = false;
   try {
     await condition(() => change.lockGranted);
@@ -301,12 +305,17 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
   }
 }
 
-async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfirmed: number[]): Promise<void> {
+async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfirmed: UnconfirmedWrite[]): Promise<void> {
   const { input } = change;
   const plan = change.status.plan!;
   const policy = change.policy!;
   const genesys = genesysActivities();
   const counters = { conflicts: 0, calls: 0 };
+  // A type without a version (routing queues, wrap-up codes, data table rows) has no optimistic lock on the platform:
+  // the guard is ours — read, compare with the plan's base state (divergence), write, read back.
+  const versioned = policy.versionRule !== 'none';
+  /** Writes whose outcome stayed unknown, with what they were merged onto: any of them may still land. */
+  const pending: { request: WriteRequest; base: ObjectSnapshot }[] = [];
   change.enter('deploying');
 
   const read = async () => {
@@ -320,15 +329,24 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
     let conflicts = 0;
     let unknowns = 0;
     for (;;) {
+      // A write whose outcome was unknown may have landed since (a slow write): then it is ours, our version, and
+      // never someone else's change (issue 11: never audited as drift, never reported as "nothing written").
+      const late = pending.find((write) => landedAs(current, write.request, versioned));
+      if (late) {
+        const index = unconfirmed.findIndex((write) => write.fields === late.request.fields);
+        if (index >= 0) unconfirmed.splice(index, 1);
+        return { kind: 'written', object: current, fields: late.request.fields, base: late.base };
+      }
       const { fields, diverged } = next(current);
       if (diverged && diverged.length > 0) return { kind: 'diverged', fields: diverged, object: current };
       if (fieldsEqual(fields, current.fields)) return { kind: 'in_effect', object: current };
-      const request = { target: input.target, baseVersion: current.version, versionRule: policy.versionRule, fields };
+      const request: WriteRequest = { target: input.target, baseVersion: current.version, versionRule: policy.versionRule, fields };
       const outcome = await genesys.writeConfigObject(request);
       counters.calls += outcome.genesysCalls;
-      if (outcome.outcome === 'written') return { kind: 'written', object: outcome.object, fields };
+      if (outcome.outcome === 'written') return { kind: 'written', object: outcome.object, fields, base: current };
       if (outcome.outcome === 'conflict') {
-        // Seed trap "Version Control Ignorance" / Edge Case 1: someone wrote since our read.
+        // Seed trap "Version Control Ignorance" / Edge Case 1: someone wrote since our read (a 409, or the 400 some
+        // Genesys services answer instead).
         conflicts += 1;
         counters.conflicts += 1;
         if (conflicts > MAX_CONFLICT_RETRIES) return { kind: 'gave_up', reason: `conflict_retries_exhausted: ${conflicts} conflicts in a row` };
@@ -340,8 +358,10 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
       unknowns += 1;
       counters.calls += 1;
       const settled = await genesys.settleUnknownWrite(request);
-      if (settled.outcome === 'landed') return { kind: 'written', object: settled.object, fields };
-      if (settled.outcome === 'overtaken') unconfirmed.push(request.baseVersion + 1);
+      if (settled.outcome === 'landed') return { kind: 'written', object: settled.object, fields, base: current };
+      // Not landed (yet): it may land later; if it does, the ledger knows it as ours.
+      unconfirmed.push({ ...(versioned ? { version: request.baseVersion + 1 } : {}), fields, at: new Date().toISOString() });
+      pending.push({ request, base: current });
       if (unknowns > MAX_UNKNOWN_OUTCOMES) return { kind: 'gave_up', reason: `write_outcome_unknown: ${outcome.error}` };
       current = settled.object;
     }
@@ -390,44 +410,71 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
 
   result.writtenVersion = written.object.version;
   result.writtenFields = written.fields;
-  produced.push({ version: written.object.version, kind: 'deploy', fields: written.fields });
+  const deployEntry: ProducedVersion = { version: written.object.version, kind: 'deploy', fields: written.fields, at: new Date().toISOString(), ...(versioned ? {} : { versioned }) };
+  produced.push(deployEntry);
 
   // The seed's canary check ("Silent Failures in CI/CD"): read back what we wrote and compare.
   const readBack = await read();
-  const mismatch = readBackMismatch(readBack, { version: written.object.version, fields: written.fields }, plan.diff);
+  const mismatch = readBackMismatch(readBack, { version: written.object.version, fields: written.fields }, plan.diff, versioned);
   if (mismatch.length === 0) {
     result.verified = true;
     finish();
-    change.enter('deployed', `verified at version ${readBack.version}`);
+    change.enter('deployed', versioned ? `verified at version ${readBack.version}` : 'verified (read back)');
     return;
   }
+  // An answer of success for a write that never happened (the object is older than the version the answer named):
+  // that version is not ours, whoever produces it later.
+  if (versioned && readBack.version < written.object.version) produced.splice(produced.indexOf(deployEntry), 1);
 
-  // Mismatch: restore the pre-deploy state through the same write path, and verify that too. While the object is
-  // still at our version, that is the whole pre-deploy field set; if someone wrote after us, only the fields this
-  // change touched go back (their later edit is theirs, and audited as drift on its own).
-  const undo = invertChanges(plan.diff);
-  const rollback = await writeLoop(readBack, (current) => ({
-    fields: current.version === written.object.version ? before.fields : applyChanges(current.fields, undo),
-  }));
+  // Mismatch: a rollback that respects people. Only a field this change touched that still holds what the gate
+  // wrote goes back to its value before the write; a field someone changed after the write keeps their value.
+  const touched = plan.diff.map((fieldChange) => fieldChange.field);
+  const writtenFields = written.fields;
+  const baseFields = written.base.fields;
+  const rollback = await writeLoop(readBack, (current) => ({ fields: restoreUntouchedByPeople(current.fields, touched, writtenFields, baseFields) }));
   let rollbackVerified = false;
   let rollbackVersion: number | undefined;
+  let after: ObjectSnapshot | undefined;
   if (rollback.kind === 'written') {
     rollbackVersion = rollback.object.version;
-    produced.push({ version: rollback.object.version, kind: 'rollback', fields: rollback.fields });
-    const check = await read();
-    rollbackVerified = readBackMismatch(check, { version: rollback.object.version, fields: rollback.fields }, undo).length === 0;
+    produced.push({ version: rollback.object.version, kind: 'rollback', fields: rollback.fields, at: new Date().toISOString(), ...(versioned ? {} : { versioned }) });
+    after = await read();
+    // What the rollback restored must read back so; what it left as people set it is theirs.
+    const restored = plan.diff.filter((fieldChange) => valuesEqual(rollback.fields[fieldChange.field], baseFields[fieldChange.field]));
+    rollbackVerified = readBackMismatch(after, { version: rollback.object.version, fields: rollback.fields }, restored, versioned).length === 0;
   } else if (rollback.kind === 'in_effect') {
     rollbackVerified = true;
+    after = rollback.object;
   }
   result.rollback = { version: rollbackVersion, verified: rollbackVerified };
   finish();
-  if (rollbackVerified) {
-    change.enter('rolled_back', `read-back mismatch at version ${readBack.version} (${mismatch.join(', ')}); rolled back to the pre-deploy state`);
-    await alert('change_rolled_back', `change ${input.changeId} on ${targetAddress(input.target)}: read-back did not match (${mismatch.join(', ')}); rolled back`, change);
-  } else {
+  if (!rollbackVerified || !after) {
     change.enter('failed', `rollback_failed: read-back mismatch (${mismatch.join(', ')}) and the rollback did not verify`);
     await alert('rollback_failed', `change ${input.changeId} on ${targetAddress(input.target)}: read-back mismatch and the rollback did not verify; fix by hand`, change);
+    return;
   }
+  // Fields the rollback left as someone set them after our write: theirs to keep, and the change says whose.
+  const kept = touched.filter((field) => !valuesEqual(after!.fields[field], baseFields[field]));
+  if (kept.length > 0) {
+    const who = await genesys.identifyModifier({ target: input.target, since: deployEntry.at!, fields: kept, fallback: readBack.modifiedBy ?? after.modifiedBy });
+    change.status.divergedFields = kept;
+    change.status.divergedBy = who;
+    change.enter(
+      'diverged',
+      `diverged: ${kept.join(', ')} changed by ${who} after the gate's write; their edit is kept` +
+        (touched.length > kept.length ? `, the gate's other fields were rolled back` : '') +
+        ` (read-back mismatch: ${mismatch.join(', ')})`,
+    );
+    await alert('change_diverged', `change ${input.changeId} on ${targetAddress(input.target)}: ${kept.join(', ')} changed by ${who} after the gate wrote it; left as they set it`, change);
+    return;
+  }
+  change.enter('rolled_back', `read-back mismatch at version ${readBack.version} (${mismatch.join(', ')}); rolled back to the pre-deploy state`);
+  await alert('change_rolled_back', `change ${input.changeId} on ${targetAddress(input.target)}: read-back did not match (${mismatch.join(', ')}); rolled back`, change);
+}
+
+/** The object is what a write whose outcome was unknown produces: it landed (late). */
+function landedAs(object: ObjectSnapshot, request: WriteRequest, versioned: boolean): boolean {
+  return (!versioned || object.version === request.baseVersion + 1) && fieldsEqual(object.fields, request.fields);
 }
 
 async function alert(kind: string, summary: string, change: ChangeRecord): Promise<void> {

@@ -72,16 +72,35 @@ export function restoringPatch(changes: readonly FieldChange[], preDeploy: Field
 /**
  * The seed's canary check: which fields of what we wrote are not what Genesys Cloud holds. If the object is still
  * at the version our write produced, it must be exactly what we wrote, every field. If someone wrote after us
- * (their change is audited as drift on its own), only the fields this change touches are ours to check.
+ * (their change is audited as drift on its own), only the fields this change touches are ours to check. An object
+ * without a version can never be known to be "still ours": only the fields this change touches are checked.
  */
 export function readBackMismatch(
   readBack: { version: number; fields: Fields },
   written: { version: number; fields: Fields },
-  changes: readonly FieldChange[],
+  changes: readonly Pick<FieldChange, 'field'>[],
+  versioned = true,
 ): string[] {
   const fields =
-    readBack.version === written.version ? new Set([...Object.keys(readBack.fields), ...Object.keys(written.fields)]) : new Set(changes.map((c) => c.field));
+    versioned && readBack.version === written.version
+      ? new Set([...Object.keys(readBack.fields), ...Object.keys(written.fields)])
+      : new Set(changes.map((c) => c.field));
   return [...fields].filter((field) => !valuesEqual(valueOf(readBack.fields, field), valueOf(written.fields, field))).sort();
+}
+
+/**
+ * A rollback that respects people: each field this change touched goes back to its value before the write (`base`)
+ * only while it still holds what the gate wrote; a field someone changed after the write keeps their value, and
+ * fields the change did not touch keep whatever they hold.
+ */
+export function restoreUntouchedByPeople(current: Fields, touched: readonly string[], written: Fields, base: Fields): Fields {
+  const result: Fields = { ...current };
+  for (const field of touched) {
+    if (!valuesEqual(valueOf(current, field), valueOf(written, field))) continue;
+    if (has(base, field)) result[field] = base[field];
+    else delete result[field];
+  }
+  return sortedFields(result);
 }
 
 /** The changes that undo `changes`. */

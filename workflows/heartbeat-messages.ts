@@ -8,4 +8,8 @@ export interface HeartbeatResult {
   changesFound: number;
   auditsStarted: number;
   alreadyAudited: number;
+  /** False when the seeds' configuration contract is not served (a real org): only the Audit API is polled. */
+  seedContract?: boolean;
+  /** The Audit API poll of real Platform API objects (issue 11), when enabled. */
+  auditTrail?: { since?: string; until?: string; changesFound: number; auditsStarted: number; alreadyAudited: number };
 }

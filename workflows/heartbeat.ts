@@ -4,6 +4,9 @@
  * failing, so poll `GET /api/v2/configuration?lastModifiedTime=…` for what changed since the last delivered one
  * and audit each change under the same workflow IDs the webhook uses: whatever was already audited is a no-op,
  * and a webhook that arrives later for a polled version is recognised as a duplicate.
+ *
+ * Then, for real Platform API objects, which have no webhook at all: the Audit API since its stored cursor
+ * (activities/audit-trail.ts), every run, under the same audit workflow IDs as the notification channel.
  */
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
@@ -22,22 +25,30 @@ export async function heartbeatWorkflow(): Promise<HeartbeatResult> {
     { key: TollgateKind, value: 'heartbeat' },
     { key: TollgateState, value: 'checking' },
   ]);
-  const check = await gate.checkAuditHeartbeat({ taskQueue });
-  const result: HeartbeatResult = { ...check, changesFound: 0, auditsStarted: 0, alreadyAudited: 0 };
-  if (!check.inBusinessHours || !check.quiet || !check.polledSince) {
-    upsertSearchAttributes([{ key: TollgateState, value: check.inBusinessHours ? 'webhooks_flowing' : 'outside_business_hours' }]);
-    return result;
-  }
-
-  // The poll follows every page, and starts the audits from the same activity, so that a long list of changes
-  // never travels through workflow history. It runs on the Genesys queue: its requests count against the budget.
-  const { pollAndAuditChanges } = proxyActivities<ChangeGateActivities>({
+  // Polls follow every page and start the audits from the same activity, so that a long list of changes never
+  // travels through workflow history. They run on the Genesys queue: their requests count against the budget.
+  const polls = proxyActivities<ChangeGateActivities>({
     taskQueue: genesysTaskQueue(taskQueue),
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
   });
-  const polled = await pollAndAuditChanges({ since: check.polledSince, taskQueue });
-  upsertSearchAttributes([{ key: TollgateState, value: 'polled' }]);
-  return { ...result, ...polled };
+
+  const check = await gate.checkAuditHeartbeat({ taskQueue });
+  let result: HeartbeatResult = { ...check, changesFound: 0, auditsStarted: 0, alreadyAudited: 0 };
+  let state = check.seedContract === false ? 'audit_api_only' : check.inBusinessHours ? 'webhooks_flowing' : 'outside_business_hours';
+  if (check.inBusinessHours && check.quiet && check.polledSince) {
+    result = { ...result, ...(await polls.pollAndAuditChanges({ since: check.polledSince, taskQueue })) };
+    state = 'polled';
+  }
+
+  // Real Platform API objects: the Audit API since the stored cursor, every run (drift does not wait for webhooks to
+  // go quiet; there are none).
+  const trail = await polls.pollAuditTrail({ taskQueue });
+  if (trail.enabled) {
+    const { enabled: _enabled, ...summary } = trail;
+    result.auditTrail = summary;
+  }
+  upsertSearchAttributes([{ key: TollgateState, value: state }]);
+  return result;
 }

@@ -11,12 +11,25 @@ export interface LedgerEntry {
   version: number;
   changeId: string;
   kind: LedgerKind;
+  /** When the deploy learnt that its write had landed (for types without a version, audits are matched by time). */
   at: string;
+  /** False for a type without a version: the entry's `version` means nothing, its time does. */
+  versioned?: boolean;
 }
 export interface ProducedVersion {
   version: number;
   kind: LedgerKind;
   fields: Fields;
+  at?: string;
+  versioned?: boolean;
+}
+/** A write whose outcome stayed unknown: it may land later, and if it does, it is the gate's own write. */
+export interface UnconfirmedWrite {
+  /** The version it would produce (types with a version). */
+  version?: number;
+  fields: Fields;
+  /** When its outcome was found unknown. */
+  at: string;
 }
 export interface EnqueueRequest {
   changeWorkflowId: string;
@@ -27,14 +40,20 @@ export interface ReleaseRequest {
   changeId: string;
   /** Versions this deploy wrote, in order; the last one's fields become the last approved state. */
   produced: ProducedVersion[];
-  /** Versions a write whose outcome stayed unknown may have produced (see workflows/change.ts). */
-  unconfirmed?: number[];
+  /** Writes whose outcome stayed unknown (see workflows/change.ts): any of them may land later. */
+  unconfirmed?: UnconfirmedWrite[];
 }
 export interface ClassifyRequest {
   version: number;
   /** The audit workflow to answer with `classifiedSignal`. */
   replyTo: string;
-  modifiedBy?: { kind: string; id: string };
+  modifiedBy?: { kind: string; id: string; name?: string };
+  /** The change was made by our own OAuth client (undefined: unknown, e.g. a seed webhook naming a client). */
+  byUs?: boolean;
+  /** `version` (default): the version names the change. `time`: the type has no version (or the audit entry does
+   * not say it); a write of ours is recognised by our client and the time of the change (`at`). */
+  match?: 'version' | 'time';
+  at?: string;
 }
 export interface Classification {
   version: number;
@@ -50,7 +69,7 @@ export interface TargetSnapshot {
   queue: EnqueueRequest[];
   ledger: LedgerEntry[];
   lastApproved?: { version: number; fields: Fields; changeId: string };
-  unconfirmed: { version: number; changeId: string }[];
+  unconfirmed: (UnconfirmedWrite & { changeId: string })[];
   pendingClassifications: ClassifyRequest[];
 }
 export const enqueueSignal = defineSignal<[EnqueueRequest]>('enqueue');

@@ -35,9 +35,11 @@ import {
   type ClassifyRequest,
   type EnqueueRequest,
   type LedgerEntry,
+  type LedgerKind,
   type ReleaseRequest,
   type TargetSnapshot,
   type TargetWorkflowInput,
+  type UnconfirmedWrite,
 } from './target-messages';
 import { targetAddress, type TargetRef } from './workflow-ids';
 
@@ -45,6 +47,12 @@ import { targetAddress, type TargetRef } from './workflow-ids';
 export const LEDGER_LIMIT = 1000;
 /** How often a holder that has not released is checked for being alive. */
 export const HOLDER_CHECK_INTERVAL = '2 minutes';
+/** Matching by time (types without a version): a landed write is recorded after the platform applied it, at most
+ * one write activity later; clocks may differ a little. */
+export const LANDED_WRITE_WINDOW_MS = 2 * 60_000;
+export const CLOCK_SKEW_MS = 5_000;
+/** A write whose outcome stayed unknown may still be applied this long after (a request queued on the platform). */
+export const LATE_WRITE_WINDOW_MS = 60 * 60_000;
 
 const { isWorkflowRunning } = proxyActivities<ChangeGateActivities>({
   startToCloseTimeout: '30 seconds',
@@ -56,7 +64,7 @@ class TargetLedger {
   queue: EnqueueRequest[];
   ledger: LedgerEntry[];
   lastApproved?: { version: number; fields: Fields; changeId: string };
-  unconfirmed: { version: number; changeId: string }[];
+  unconfirmed: (UnconfirmedWrite & { changeId: string })[];
   pending: ClassifyRequest[];
 
   constructor(readonly target: TargetRef, carried?: TargetWorkflowInput['carried']) {
@@ -77,14 +85,15 @@ class TargetLedger {
 
   release(request: ReleaseRequest, now: string): void {
     for (const produced of request.produced) {
-      if (!this.ledger.some((entry) => entry.version === produced.version)) {
-        this.ledger.push({ version: produced.version, changeId: request.changeId, kind: produced.kind, at: now });
+      const versioned = produced.versioned !== false;
+      if (!versioned || !this.ledger.some((entry) => entry.version === produced.version && entry.versioned !== false)) {
+        this.ledger.push({ version: produced.version, changeId: request.changeId, kind: produced.kind, at: produced.at ?? now, ...(versioned ? {} : { versioned }) });
       }
       if (!this.lastApproved || produced.version >= this.lastApproved.version) {
         this.lastApproved = { version: produced.version, fields: produced.fields, changeId: request.changeId };
       }
     }
-    for (const version of request.unconfirmed ?? []) this.unconfirmed.push({ version, changeId: request.changeId });
+    for (const write of request.unconfirmed ?? []) this.unconfirmed.push({ ...write, changeId: request.changeId });
     if (this.ledger.length > LEDGER_LIMIT) this.ledger.splice(0, this.ledger.length - LEDGER_LIMIT);
     if (this.unconfirmed.length > LEDGER_LIMIT) this.unconfirmed.splice(0, this.unconfirmed.length - LEDGER_LIMIT);
     if (this.holder?.changeWorkflowId === request.changeWorkflowId) this.holder = undefined;
@@ -97,23 +106,52 @@ class TargetLedger {
   }
 
   private newestRecorded(): number {
-    return this.ledger.reduce((max, entry) => Math.max(max, entry.version), this.lastApproved?.version ?? 0);
+    return this.ledger.reduce((max, entry) => Math.max(max, entry.versioned === false ? 0 : entry.version), this.lastApproved?.version ?? 0);
   }
 
-  /** A version can be judged once it is recorded, or no deploy is in flight, or the ledger has moved past it. */
+  /** A version can be judged once it is recorded, or no deploy is in flight, or the ledger has moved past it. A change
+   * matched by time can be judged once a write of ours matches it, or no deploy is in flight. */
   resolvable(request: ClassifyRequest): boolean {
-    return this.ledger.some((entry) => entry.version === request.version) || !this.holder || this.newestRecorded() >= request.version;
+    if (request.match === 'time') return !this.holder || this.byTime(request) !== undefined;
+    return this.ledger.some((entry) => entry.version === request.version && entry.versioned !== false) || !this.holder || this.newestRecorded() >= request.version;
   }
 
   classify(request: ClassifyRequest): Classification {
-    const entry = this.ledger.find((recorded) => recorded.version === request.version);
-    if (entry) return { version: request.version, approved: true, changeId: entry.changeId, kind: entry.kind, lastApproved: this.lastApproved };
-    // A write whose outcome stayed unknown may have produced this version; only our own client could have.
-    const maybe = this.unconfirmed.find((recorded) => recorded.version === request.version);
-    if (maybe && request.modifiedBy?.kind === 'client') {
-      return { version: request.version, approved: true, changeId: maybe.changeId, kind: 'deploy', lastApproved: this.lastApproved };
+    const approved = (changeId: string, kind: LedgerKind) => ({ version: request.version, approved: true, changeId, kind, lastApproved: this.lastApproved });
+    if (request.match === 'time') {
+      const match = this.byTime(request);
+      return match ? approved(match.changeId, match.kind) : { version: request.version, approved: false, lastApproved: this.lastApproved };
     }
+    const entry = this.ledger.find((recorded) => recorded.version === request.version && recorded.versioned !== false);
+    if (entry) return approved(entry.changeId, entry.kind);
+    // A write whose outcome stayed unknown may have produced this version, and landed late; only our own client could
+    // have (where the audit cannot say which client, any client).
+    const maybe = this.unconfirmed.find((recorded) => recorded.version === request.version);
+    if (maybe && (request.byUs ?? request.modifiedBy?.kind === 'client')) return approved(maybe.changeId, 'deploy');
     return { version: request.version, approved: false, lastApproved: this.lastApproved };
+  }
+
+  /**
+   * A change by our own client, at a time one of our writes explains: a landed write recorded at most one write
+   * activity after the change (the earliest such), else a write whose outcome stayed unknown and could have landed
+   * then. Someone else using the gate's credentials within that window would be taken for the gate — the price of
+   * objects without a version; documented in docs/genesys.md.
+   */
+  private byTime(request: ClassifyRequest): { changeId: string; kind: LedgerKind } | undefined {
+    if (!request.byUs || request.at === undefined) return undefined;
+    const at = Date.parse(request.at);
+    const landed = this.ledger
+      .filter((entry) => {
+        const recorded = Date.parse(entry.at);
+        return recorded >= at - CLOCK_SKEW_MS && recorded <= at + LANDED_WRITE_WINDOW_MS;
+      })
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0];
+    if (landed) return { changeId: landed.changeId, kind: landed.kind };
+    const late = this.unconfirmed.find((write) => {
+      const recorded = Date.parse(write.at);
+      return at >= recorded - LANDED_WRITE_WINDOW_MS && at <= recorded + LATE_WRITE_WINDOW_MS;
+    });
+    return late ? { changeId: late.changeId, kind: 'deploy' } : undefined;
   }
 
   snapshot(): TargetSnapshot {

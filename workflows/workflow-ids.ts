@@ -4,12 +4,20 @@
  *
  *   change:<changeId>                          one change (a change ID comes from CI, or `chg-<uuid>` from the CLI)
  *   target:<type>:<id>                         one Genesys Cloud object: its deploy lock (FIFO) and its ledger
- *   audit:<type>:<id>:<version>                the audit of one version of one object, whether webhook or poll found it
+ *   audit:<type>:<id>:<version>                the audit of one version of one object, whether webhook, poll, the Audit
+ *                                              API or a notification channel found it
  *   installation:<orgId>:<integrationId>       one installation (org + integration); both IDs follow the
  *                                              installation ID grammar below, which has no `:`, so two distinct
  *                                              installations can never share a workflow ID
  *   heartbeat:<taskQueue>                      the audit heartbeat's runs
  *   reconciliation:<taskQueue>                 the reconciliation's scheduled runs (every integration)
+ *
+ * A target address is `TYPE/ID`, the ID being everything after the first `/`. Most IDs are plain names. A data
+ * table row (`datatable.row`) has a two-part ID, `TABLEID/ROWKEY`: the table ID is a plain name (it never holds a
+ * `/`), so the row key is everything after the ID's own first `/` — it may hold any printable character, `/` and `:`
+ * included, and the address still reads one way only. Inside workflow IDs, whose parts are separated by `:`, an ID's
+ * `%` and `:` are percent-encoded, so `target:<type>:<id>` and `audit:<type>:<id>:<version>` split one way only;
+ * plain names contain neither and read as before.
  */
 
 /** One Genesys Cloud object a change targets. */
@@ -25,13 +33,45 @@ export function isValidName(text: string): boolean {
   return NAME.test(text) && text.length <= 200;
 }
 
-/** `TYPE/ID` → `{ type, id }`; undefined when it is not a target address. */
+/** Target types whose ID is `<container>/<key>`: a data table row is `TABLEID/ROWKEY`. */
+export const COMPOSITE_ID_TYPES: readonly string[] = ['datatable.row'];
+
+/** A row key: 1–200 characters, no control characters, no spaces around it. */
+function isValidRowKey(key: string): boolean {
+  if (key.length === 0 || key.length > 200 || key.trim() !== key) return false;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return false;
+  }
+  return true;
+}
+
+/** `TABLEID/ROWKEY` → its two parts (the key is everything after the first `/`). */
+export function splitCompositeId(id: string): { container: string; key: string } | undefined {
+  const slash = id.indexOf('/');
+  if (slash <= 0) return undefined;
+  const container = id.slice(0, slash);
+  const key = id.slice(slash + 1);
+  return isValidName(container) && isValidRowKey(key) ? { container, key } : undefined;
+}
+
+/** Whether `id` is a valid ID of an object of `type`. */
+export function isValidTargetId(type: string, id: string): boolean {
+  return COMPOSITE_ID_TYPES.includes(type) ? splitCompositeId(id) !== undefined : isValidName(id);
+}
+
+/** `TYPE/ID` → `{ type, id }`; undefined when it is not a target address. The ID is everything after the first `/`. */
 export function parseTargetAddress(text: string): TargetRef | undefined {
   const slash = text.indexOf('/');
   if (slash <= 0) return undefined;
   const type = text.slice(0, slash);
   const id = text.slice(slash + 1);
-  return isValidName(type) && isValidName(id) ? { type, id } : undefined;
+  return isValidName(type) && isValidTargetId(type, id) ? { type, id } : undefined;
+}
+
+/** An ID as one `:`-separated part of a workflow ID: `%` and `:` percent-encoded (plain names are unchanged). */
+function idPart(id: string): string {
+  return id.replace(/[%:]/g, (char) => (char === '%' ? '%25' : '%3A'));
 }
 
 export function targetAddress(target: TargetRef): string {
@@ -43,16 +83,28 @@ export function changeWorkflowId(changeId: string): string {
 }
 
 export function targetWorkflowId(target: TargetRef): string {
-  return `target:${target.type}:${target.id}`;
+  return `target:${target.type}:${idPart(target.id)}`;
 }
 
 export function auditWorkflowId(target: TargetRef, version: number): string {
-  return `audit:${target.type}:${target.id}:${version}`;
+  return `audit:${target.type}:${idPart(target.id)}:${version}`;
 }
 
-/** The change that reverts drift found at `version`: one per drifted version, however often it is audited. */
+/** The change that reverts drift found at `version`: one per drifted version, however often it is audited. A change
+ * ID is a plain name, so an ID that is not one (a row key) is replaced by a readable form plus a hash of the real one. */
 export function revertChangeId(target: TargetRef, version: number): string {
-  return `revert-${target.type}-${target.id}-${version}`;
+  const id = isValidName(target.id) ? target.id : `${target.id.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80)}-${fnv1a(target.id)}`;
+  return `revert-${target.type}-${id}-${version}`;
+}
+
+/** 32-bit FNV-1a as 8 hex digits: deterministic and dependency-free (workflow code uses it). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
 }
 
 /** Change IDs the CLI refuses, because they belong to the gate itself. */

@@ -18,7 +18,8 @@ import { GenesysClient } from '../../genesys/client';
 import { loadConfig, type Config, type Env } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { startReceivers } from '../../receivers/server';
-import { buildActivityDeps, connectWorker, createWorkers, runWorkers, WORKFLOWS_PATH } from '../../worker';
+import { startAuditChannel, type RunningAuditChannel } from '../../listeners/audit-channel';
+import { buildActivityDeps, connectWorker, createWorkers, runWorkers, sharedRequestBudget, WORKFLOWS_PATH } from '../../worker';
 
 export interface StackOptions {
   /** Extra settings, as environment variables (e.g. TOLLGATE_TARGETS, TOLLGATE_REQUIRED_APPROVALS). */
@@ -28,6 +29,8 @@ export interface StackOptions {
   /** Start the receivers and wire the emulator's webhooks to them (default true). */
   receivers?: boolean;
   emulatorSettings?: Record<string, unknown>;
+  /** Run the notification-channel listener beside the worker (listeners/audit-channel.ts), as `tollgate worker` does. */
+  auditChannel?: boolean;
 }
 
 export interface TestStack {
@@ -43,6 +46,8 @@ export interface TestStack {
   databaseUrl: string;
   genesys: GenesysClient;
   worker: { start(): Promise<void>; stop(): Promise<void>; running(): boolean };
+  /** The notification-channel listener, while the worker runs with `auditChannel`. */
+  auditChannel(): RunningAuditChannel | undefined;
   close(): Promise<void>;
 }
 
@@ -95,7 +100,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-test' });
   const client = await connectClient(config.temporal);
-  const genesys = new GenesysClient(config.genesys, { logger });
+  // The test's own Genesys calls use the same OAuth client as the worker, so they share its budget too.
+  const genesys = new GenesysClient(config.genesys, { logger, budget: sharedRequestBudget(config, databaseUrl) });
 
   const receivers = options.receivers === false ? undefined : await startReceivers({ config, logger, temporal: client, taskQueue });
   if (receivers) {
@@ -108,7 +114,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     });
   }
 
-  let running: { workers: Worker[]; done: Promise<void>; abort: AbortController; close(): Promise<void> } | undefined;
+  let running: { workers: Worker[]; done: Promise<void>; abort: AbortController; channel?: RunningAuditChannel; close(): Promise<void> } | undefined;
   const worker = {
     running: () => running !== undefined,
     async start() {
@@ -124,11 +130,14 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       });
       const abort = new AbortController();
       const done = runWorkers(workers, abort.signal);
+      const channel = options.auditChannel ? startAuditChannel({ config, logger, temporal: client, genesys: deps.genesys, databaseUrl, taskQueue }) : undefined;
       running = {
         workers,
         done,
         abort,
+        channel,
         close: async () => {
+          await channel?.stop();
           await connection.close();
           await deps.genesys.close();
         },
@@ -168,6 +177,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     databaseUrl,
     genesys,
     worker,
+    auditChannel: () => running?.channel,
     async close() {
       await worker.stop();
       await receivers?.close();
