@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { quoteIdentifier, schemaNameForTenant } from '../activities/provisioning/database-schema';
 import { useLifecycleStack } from './fixtures';
-import { uniqueId } from './harness/stack';
+import { eventually, uniqueId } from './harness/stack';
 import { CRM, emit, emulatorState, installation, lifecyclePayload, postSigned, schemaExists, settledIn, tenantOf } from './lifecycle-support';
 
 const { stack, pool } = useLifecycleStack();
@@ -73,13 +73,15 @@ describe('ownership before every destructive step', () => {
     // The foreign tenant is not recorded, and the compensation left it alone.
     expect(rolledBack.tenantId).toBeUndefined();
     expect(rolledBack.compensationsRun.map((c) => [c.step, c.outcome])).toEqual([['deleteTenant', 'refused']]);
-    let snapshot = await emulatorState(stack);
-    const rollbackAlert = snapshot.alerts.find((a) => a.body.kind === 'provisioning_rolled_back' && a.body.details?.orgId === orgC);
-    expect(rollbackAlert?.body.details).toMatchObject({ ownedBy: { orgId: orgA, integrationId: stack.integrationId } });
+    // The state is published before the alert's activity has run: wait for the alert itself.
+    const rollbackAlert = await eventually('the provisioning_rolled_back alert', async () =>
+      (await emulatorState(stack)).alerts.find((a) => a.body.kind === 'provisioning_rolled_back' && a.body.details?.orgId === orgC),
+    );
+    expect(rollbackAlert.body.details).toMatchObject({ ownedBy: { orgId: orgA, integrationId: stack.integrationId } });
 
     await emit(stack, orgC, { event: 'uninstalled', tenantId: tenantA });
     await settledIn(stack, orgC, 'deprovisioned');
-    snapshot = await emulatorState(stack);
+    const snapshot = await emulatorState(stack);
     expect(tenantOf(snapshot, tenantA)).toMatchObject({ orgId: orgA, enabled: true, streamsEnabled: true, createCount: 1 });
     expect(snapshot.crmConnections.find((c) => c.tenantId === tenantA)).toMatchObject({ crmEndpoint: CRM.crmEndpoint });
     expect(await schemaExists(pool, tenantA)).toBe(true);
