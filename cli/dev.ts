@@ -6,7 +6,9 @@
  *   PostgreSQL — DATABASE_URL, or an embedded server with its data in .tollgate/postgres;
  *   the Genesys Cloud emulator on 4010 (sandbox mode: no Genesys credentials configured);
  *   the worker, the receivers on 3000, and the schedules;
- *   the emulator's webhooks wired to the receivers, signed with sandbox secrets kept in .tollgate/sandbox.env.
+ *   the emulator's webhooks wired to the receivers, signed with sandbox secrets kept in .tollgate/sandbox.env;
+ *   SSH keys for the sandbox people in .tollgate/keys/<alice|bob|carol|dave> and .tollgate/allowed_signers (kept
+ *     across restarts), so submissions and approvals are signed as they are outside the sandbox.
  *
  * Ctrl-C / SIGTERM stops everything in reverse order.
  */
@@ -15,7 +17,8 @@ import { join } from 'node:path';
 import { createActivities } from '../activities';
 import { connectClient } from '../client/connection';
 import { startEmulator } from '../emulator/server';
-import { loadConfig, parseEnvFile, type Env } from '../platform/config';
+import { approvalSourcesProblems } from '../approvals/approval-sources';
+import { ConfigError, loadConfig, parseEnvFile, type Env } from '../platform/config';
 import { startDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger } from '../platform/logger';
 import { projectHome } from '../platform/paths';
@@ -28,6 +31,7 @@ import { ensureSchedules } from '../schedules';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
 import {
   emulatorSettingsFor,
+  ensureSandboxKeys,
   formatEnvFile,
   generateSandboxSecrets,
   sandboxEnv,
@@ -104,6 +108,9 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     const config = loadConfig(env);
     const logger = createLogger({ level: config.logLevel });
+    const keys = config.sandbox ? ensureSandboxKeys(home) : undefined;
+    const problems = approvalSourcesProblems(config);
+    if (problems.length > 0) throw new ConfigError(problems);
 
     let emulatorUrl: string | undefined;
     if (config.sandbox) {
@@ -167,8 +174,10 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     say(`  PostgreSQL          ${database.embedded ? `embedded, data in ${join(home, 'postgres')}` : 'DATABASE_URL'}`);
     say(`  Schedules           ${schedules.join(', ') || 'none'}`);
     say(`  Sandbox settings    ${sandboxFile}`);
+    if (keys) say(`  Sandbox SSH keys    ${keys.keysDir}/<alice|bob|carol|dave>, public keys in ${keys.allowedSignersPath}`);
     say('');
     say('Try: npx tollgate change submit --target ivr/main-menu --file change.json --requester alice');
+    say('     npx tollgate change approve <id> --approver bob     (signed with .tollgate/keys/bob)');
     say('Ctrl-C stops everything.');
 
     await workersDone;

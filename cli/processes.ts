@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { createActivities } from '../activities';
 import { connectClient } from '../client/connection';
 import { runEmulator } from '../emulator/main';
-import { loadConfig } from '../platform/config';
+import { approvalSourcesProblems } from '../approvals/approval-sources';
+import { ConfigError, loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
@@ -26,6 +27,9 @@ function untilSignal(): { signal: AbortSignal } {
 
 export async function runWorkerProcess(): Promise<void> {
   const config = loadConfig();
+  // Refuse to start rather than accept changes that no approval could ever be proven for.
+  const problems = approvalSourcesProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-worker' });
   installTemporalRuntime({ logger, metricsBindAddress: `0.0.0.0:${config.worker.metricsPort}` });
   const { signal } = untilSignal();

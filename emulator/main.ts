@@ -17,6 +17,7 @@ const EmulatorEnvSchema = z.object({
   EMULATOR_TOKEN_TTL_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().default(defaultSettings.tokenTtlSeconds)),
   EMULATOR_AUDIT_WEBHOOK_SECRET: z.preprocess(unsetWhenEmpty, z.string().optional()),
   EMULATOR_CRM_SECRET: z.preprocess(unsetWhenEmpty, z.string().default(defaultSettings.crmSecret)),
+  EMULATOR_GITHUB_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
   EMULATOR_LOG_LEVEL: z.preprocess(
     unsetWhenEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -39,6 +40,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorProcessO
       tokenTtlSeconds: parsed.EMULATOR_TOKEN_TTL_SECONDS,
       auditWebhookSecret: parsed.EMULATOR_AUDIT_WEBHOOK_SECRET,
       crmSecret: parsed.EMULATOR_CRM_SECRET,
+      githubToken: parsed.EMULATOR_GITHUB_TOKEN,
     },
   };
 }

@@ -25,6 +25,8 @@ export const EmulatorSettingsSchema = z.object({
   auditRetry: RetryPolicySchema,
   /** How long a config-audit delivery may take before it counts as a failed attempt. */
   auditTimeoutMs: z.number().int().positive(),
+  /** The token the emulated GitHub API (`/github`) accepts; without one it accepts none. */
+  githubToken: z.string().min(1).optional(),
 });
 export type EmulatorSettings = z.infer<typeof EmulatorSettingsSchema>;
 
@@ -71,5 +73,6 @@ export function describeSettings(settings: EmulatorSettings): Record<string, unk
     auditWebhookSecretConfigured: settings.auditWebhookSecret !== undefined,
     auditRetry: settings.auditRetry,
     auditTimeoutMs: settings.auditTimeoutMs,
+    githubTokenConfigured: settings.githubToken !== undefined,
   };
 }
