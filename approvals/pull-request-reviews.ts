@@ -61,7 +61,8 @@ export function tallyReviews(input: {
   }
   const approvals: CountedReview[] = [];
   let changesRequested: CountedReview | undefined;
-  for (const review of standing.values()) {
+  // In the order they were given (review IDs grow), not in the order the reviewers first appeared.
+  for (const review of [...standing.values()].sort((a, b) => a.id - b.id)) {
     const principal = input.logins[review.login];
     const skip = (reason: UncountedReason) => notCounted.push({ login: review.login, reviewId: review.id, state: review.state, reason });
     if (review.login === input.author) skip('author');

@@ -177,7 +177,7 @@ async function runBudget(stack: TestStack, requestsPerMinute: number): Promise<B
     // The emulator's audit webhook now points at this receivers process (a fresh subscription per budget).
     await stack.emulator.admin('POST', '/reset');
     const genesys = new GenesysClient(stack.config.genesys, { logger: createLogger({ level: 'warn' }) });
-    await wireSandbox({ genesys, receiversUrl: `http://127.0.0.1:${receiverPort}`, secrets: stack.secrets, integrationId: stack.integrationId });
+    await wireSandbox({ genesys, emulatorUrl: stack.emulator.url, receiversUrl: `http://127.0.0.1:${receiverPort}`, secrets: stack.secrets, integrationId: stack.integrationId });
     await genesys.close();
 
     process.stdout.write(`  budget ${requestsPerMinute}/min: ${CHANGES} sequential changes…\n`);

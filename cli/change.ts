@@ -132,7 +132,9 @@ export function registerChangeCommands(program: Command, context: CliContext): v
         const input: ChangeInput = { changeId, target, desired, requester: options.requester, reason: options.reason, ...(pullRequest ? { pullRequest } : {}) };
         const statement = submitStatementText(context, input);
         if (options.printStatement) {
-          context.print(!!options.json, { changeId, statement }, statement.slice(0, -1));
+          // Exactly the statement's bytes, as `change statement` prints them: what is printed is what is signed.
+          if (options.json) context.print(true, { changeId, statement }, '');
+          else process.stdout.write(statement);
           return;
         }
         // A pull request proves its author; any other submission is signed by its requester.

@@ -143,7 +143,13 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     stops.push(() => receivers.close());
 
     if (config.sandbox) {
-      await wireSandbox({ genesys: deps.genesys, receiversUrl: receivers.url, secrets, integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID });
+      await wireSandbox({
+        genesys: deps.genesys,
+        emulatorUrl: emulatorUrl!,
+        receiversUrl: receivers.url,
+        secrets,
+        integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID,
+      });
     }
     const schedules = await ensureSchedules(client, config);
 
@@ -168,9 +174,9 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     say('Tollgate is running.');
     say(`  Temporal frontend   ${env.TEMPORAL_ADDRESS}${devServer ? ` (dev server, state in ${join(home, 'temporal.db')})` : ''}`);
     if (devServer?.uiUrl) say(`  Temporal Web UI     ${devServer.uiUrl}`);
-    say(`  Receivers           ${receivers.url}  (/webhooks/genesys-config-audit, /v1/genesys/lifecycle, /healthz, /readyz, /metrics)`);
+    say(`  Receivers           ${receivers.url}  (/webhooks/genesys-config-audit, /v1/genesys/lifecycle, /webhooks/github, /healthz, /readyz, /metrics)`);
     say(`  Worker metrics      http://127.0.0.1:${config.worker.metricsPort}/metrics`);
-    if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state)`);
+    if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state; plays GitHub at ${emulatorUrl}/github)`);
     say(`  PostgreSQL          ${database.embedded ? `embedded, data in ${join(home, 'postgres')}` : 'DATABASE_URL'}`);
     say(`  Schedules           ${schedules.join(', ') || 'none'}`);
     say(`  Sandbox settings    ${sandboxFile}`);

@@ -130,9 +130,12 @@ export function formatEnvFile(env: Env, header: string): string {
   return `# ${header}\n${lines.join('\n')}\n`;
 }
 
-/** Points the emulator's config-audit subscription and the sandbox integration's lifecycle webhook at the receivers. */
+/** Points the emulator's config-audit subscription, the sandbox integration's lifecycle webhook and the emulated
+ * GitHub's pull-request webhooks at the receivers. */
 export async function wireSandbox(options: {
   genesys: GenesysClient;
+  /** The emulator's base URL: its GitHub hook is registered through its admin API (`/__emulator/github/hooks`). */
+  emulatorUrl: string;
   receiversUrl: string;
   secrets: SandboxSecrets;
   integrationId: string;
@@ -158,4 +161,10 @@ export async function wireSandbox(options: {
     timeoutMs: 3000,
     secret: options.secrets.lifecycle,
   });
+  const hook = await fetch(`${options.emulatorUrl}/__emulator/github/hooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${options.receiversUrl}/webhooks/github`, secret: options.secrets.githubWebhook }),
+  });
+  if (!hook.ok) throw new Error(`the emulator refused the GitHub hook: ${hook.status} ${await hook.text()}`);
 }

@@ -110,7 +110,7 @@ export function sameChange(status: ChangeStatus, input: ChangeInput): boolean {
     requesters.includes(principal(input.requester)) &&
     status.replace === (input.replace ?? false) &&
     canonicalJson(status.desired) === canonicalJson(input.desired) &&
-    (status.pullRequest ? pullRequestKey(status.pullRequest) : undefined) === (input.pullRequest ? pullRequestKey(input.pullRequest) : undefined)
+    (status.linkedPullRequest ? pullRequestKey(status.linkedPullRequest) : undefined) === (input.pullRequest ? pullRequestKey(input.pullRequest) : undefined)
   );
 }
 

@@ -163,6 +163,26 @@ it('reject must be signed: a signature read from stdin; an unsigned or blank-nam
   expect(rejected.stdout).toMatch(/rejected by dave: not today/);
 });
 
+it('submit --pull-request OWNER/REPO#N --path FILE links the change: no key in CI, the reviews approve it', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+  const path = `genesys/ivr/${target.id}.json`;
+  const content = `${JSON.stringify({ greeting: 'from the pull request' }, null, 2)}\n`;
+  const pull = await stack.emulator.admin<{ number: number; headSha: string }>('POST', '/github/repos/acme/config/pulls', { author: 'carol', files: { [path]: content } });
+  const file = join(dir, `${uniqueId('pr')}.json`);
+  await writeFile(file, content);
+  const changeId = uniqueId('pr-48');
+  const printed = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', file, '--requester', 'carol', '--change-id', changeId, '--pull-request', `acme/config#${pull.number}`, '--path', path, '--print-statement');
+  expect(printed.stdout).toMatch(new RegExp(`\\npull-request: acme/config#${pull.number}:${path}\\ndecision: submit\\nprincipal: carol\\n$`));
+  const submitted = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', file, '--requester', 'carol', '--change-id', changeId, '--pull-request', `acme/config#${pull.number}`, '--path', path, '--json');
+  expect(submitted.code).toBe(0);
+  expect(submitted.json).toMatchObject({ state: 'awaiting_approval', submittedBy: { requester: 'carol', via: 'pull_request' }, pullRequest: { plannedCommit: pull.headSha } });
+  for (const user of ['alice', 'dave']) await stack.emulator.admin('POST', `/github/repos/acme/config/pulls/${pull.number}/reviews`, { user, state: 'APPROVED' });
+  const wait = await tollgate('change', 'wait', changeId, '--timeout', '2m', '--json');
+  expect(wait.code).toBe(0);
+  expect(wait.json.approvals.map((a: { approver: string; via: string }) => `${a.approver}:${a.via}`)).toEqual(['alice:review', 'dave:review']);
+  expect((await tollgate('change', 'submit', '--target', 'ivr/x', '--file', file, '--requester', 'carol', '--pull-request', 'not-a-pr')).code).toBe(2);
+});
+
 it('reject ends the change, and wait exits 1 with the state and the reason', async () => {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
   const changeId = uniqueId('pr-44');

@@ -214,6 +214,9 @@ export interface ChangeStatus {
   approvals: Approval[];
   rejection?: { by: string; reason: string; at: string; via?: 'signature' | 'review' | 'pull_request' };
   submittedBy?: SubmissionProof;
+  /** The pull request the submission links to, as submitted. */
+  linkedPullRequest?: PullRequestLink;
+  /** The linked pull request, as the worker verified and last read it. */
   pullRequest?: PullRequestStatus;
   plan?: Plan;
   deploy?: DeployResult;

@@ -119,6 +119,7 @@ class ChangeRecord {
       desired: input.desired,
       replace: input.replace ?? false,
       systemRevert: input.systemRevert,
+      ...(input.pullRequest ? { linkedPullRequest: input.pullRequest } : {}),
       state: 'planning',
       approvals: [],
       timestamps: { planning: new Date().toISOString() },

@@ -117,6 +117,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   if (receivers) {
     await wireSandbox({
       genesys,
+      emulatorUrl: emulator.url,
       receiversUrl: receivers.url,
       secrets,
       integrationId,
