@@ -10,6 +10,7 @@ import { canonicalPrincipal, principalProblem } from '../approvals/principal';
 import { verifyStatementSignature, type SignatureVerdict } from '../approvals/signed-statement';
 import { renderStatement } from '../approvals/statement';
 import { submissionStatement } from '../approvals/submission';
+import { GitHubAccessError } from '../github/client';
 import { canonicalJson } from '../workflows/canonical-json';
 import { pullRequestReference, type ChangeInput, type PullRequestStatus, type SubmissionProof } from '../workflows/change-messages';
 import { activityLogger } from './activity-logger';
@@ -104,10 +105,18 @@ export function createApprovalVerificationActivities(deps: Pick<ActivityDeps, 'c
         // Reviewers approve the file they see in the pull request: it must be the one this target maps to.
         return { ok: false, code: 'path_mismatch', message: `the file of ${check.target.type}/${check.target.id} is ${path}, not ${link.path}` };
       }
-      const pull = await deps.github.pullRequest(link.repository, link.number);
-      if (!pull) return { ok: false, code: 'pull_request_not_found', message: `no pull request ${key} (or the worker's token cannot read it)` };
-      if (pull.state === 'closed') return { ok: false, code: 'pull_request_closed', message: `pull request ${key} is closed` };
-      const file = await readPullRequestFile(deps.github, link.repository, link.path, pull.headSha);
+      let pull;
+      let file;
+      try {
+        pull = await deps.github.pullRequest(link.repository, link.number);
+        if (!pull) return { ok: false, code: 'pull_request_not_found', message: `no pull request ${key} (or the worker's token cannot read it)` };
+        if (pull.state === 'closed') return { ok: false, code: 'pull_request_closed', message: `pull request ${key} is closed` };
+        file = await readPullRequestFile(deps.github, link.repository, link.path, pull.headSha);
+      } catch (error) {
+        // A refused token will not be accepted on a retry; an unreachable GitHub is retried by the activity's policy.
+        if (error instanceof GitHubAccessError) return { ok: false, code: 'git_host_refused', message: error.message };
+        throw error;
+      }
       if (!file.ok) return { ok: false, code: 'pull_request_mismatch', message: `${link.path} at ${pull.headSha.slice(0, 12)}: ${file.problem}` };
       if (check.replace || file.sha256 !== desiredSha256(check.desired)) {
         return { ok: false, code: 'pull_request_mismatch', message: `${link.path} at the head of ${key} (${pull.headSha.slice(0, 12)}) is not the submitted change` };

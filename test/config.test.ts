@@ -2,6 +2,7 @@
  * Configuration (platform/config.ts): read once from the environment, validated, `*_FILE` secrets, and a message
  * that names every bad setting.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,26 @@ describe('configuration', () => {
     expect(approvalSourcesProblems({ changeGate: { ...production.changeGate, allowedSignersPath: '/nonexistent/allowed_signers' } })).toEqual([
       expect.stringMatching(/cannot read \/nonexistent\/allowed_signers/),
     ]);
+  });
+
+  it('`tollgate worker` outside the sandbox refuses to start with nothing to verify approvals against', () => {
+    const result = spawnSync(process.execPath, [join(__dirname, '..', 'bin/tollgate.js'), 'worker'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        TOLLGATE_HOME: mkdtempSync(join(tmpdir(), 'tollgate-worker-')),
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        GENESYS_API_BASE: 'https://api.mypurecloud.com',
+        GENESYS_CLIENT_ID: 'id',
+        GENESYS_CLIENT_SECRET: 'secret',
+        PARTNER_MIDDLEWARE_URL: 'https://m.example.com',
+        PARTNER_CRM_URL: 'https://c.example.com',
+        PARTNER_ARCHIVE_URL: 'https://a.example.com',
+      },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/TOLLGATE_ALLOWED_SIGNERS .* TOLLGATE_GITHUB_TOKEN/);
   });
 
   it('supports Temporal Cloud with an API key or mTLS', () => {
