@@ -48,6 +48,10 @@ async function openPullRequest(author: string, fields: Record<string, unknown>):
   const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });
   const path = `genesys/${target.type}/${target.id}.json`;
   const opened = await stack.emulator.admin<{ number: number; headSha: string }>('POST', `/github/repos/${REPO}/pulls`, { author, files: { [path]: fileOf(fields) } });
+  // The `opened` webhook has been answered before any change is linked, so it can never poke one later.
+  await eventually('the opened webhook to be answered', async () =>
+    (await githubDeliveries()).some((delivery) => delivery.body?.pull_request?.number === opened.number && delivery.body.action === 'opened' && delivery.status !== 'pending'),
+  );
   return { ...opened, path, target };
 }
 
