@@ -13,9 +13,11 @@ import type { Activities } from './activities';
 import { createAlertSender } from './activities/alerts';
 import type { ActivityDeps } from './activities/deps';
 import { connectionOptions, temporalAddress } from './client/connection';
+import { AllowedSignersFile } from './approvals/allowed-signers';
 import { GenesysClient } from './genesys/client';
 import { RequestBudget } from './genesys/request-budget';
 import { tollgatePool } from './platform/tollgate-database';
+import { GitHubClient } from './github/client';
 import type { Config } from './platform/config';
 import type { Logger } from './platform/logger';
 import { genesysTaskQueue } from './workflows/task-queues';
@@ -47,6 +49,13 @@ export function buildActivityDeps(options: {
     genesys: new GenesysClient(config.genesys, { logger: logger.child({ component: 'genesys' }), budget: sharedRequestBudget(config, options.databaseUrl) }),
     alerts: createAlertSender({ webhookUrl: config.alerts.webhookUrl, logger: logger.child({ component: 'alerts' }) }),
     databaseUrl: options.databaseUrl,
+    // Public keys only: the worker never reads a private key (docs/security.md).
+    allowedSigners: config.changeGate.allowedSignersPath
+      ? new AllowedSignersFile(config.changeGate.allowedSignersPath, (problems) =>
+          logger.warn({ path: config.changeGate.allowedSignersPath, problems }, 'allowed-signers lines skipped'),
+        )
+      : undefined,
+    github: config.changeGate.github ? new GitHubClient(config.changeGate.github, logger.child({ component: 'github' })) : undefined,
   };
 }
 

@@ -1,11 +1,12 @@
-/** Change gate activities (issue 3): planning, approval signature checks, deploy, verify, rollback, audit. */
-import { createApprovalSignatureActivities } from './approval-signature';
+/** Change gate activities (issue 3): planning, proof of who submitted and approved (SSH signatures, pull-request reviews), deploy, verify, rollback, audit. */
+import { createApprovalVerificationActivities } from './approval-verification';
 import { createAuditActivities } from './audit';
 import { createAuditTrailActivities } from './audit-trail';
 import { createCoordinationActivities } from './coordination';
 import type { ActivityDeps } from './deps';
 import { createDeployActivities } from './deploy';
 import { createPlanActivities } from './plan';
+import { createPullRequestActivities } from './pull-request';
 
 /**
  * Genesys-calling activities (`planChange`, `readConfigObject`, `writeConfigObject`, `settleUnknownWrite`,
@@ -15,7 +16,8 @@ import { createPlanActivities } from './plan';
 export function createChangeGateActivities(deps: ActivityDeps) {
   return {
     ...createPlanActivities(deps),
-    ...createApprovalSignatureActivities(deps),
+    ...createApprovalVerificationActivities(deps),
+    ...createPullRequestActivities(deps),
     ...createDeployActivities(deps),
     ...createCoordinationActivities(deps),
     ...createAuditActivities(deps),

@@ -53,6 +53,7 @@ export function createPlanActivities(deps: Pick<ActivityDeps, 'config' | 'genesy
         versionRule: targetAdapter(type).versionRule ?? policy.versionRule,
         onDrift: policy.onDrift,
         auditWaitMs: gate.auditWaitMs,
+        pullRequestRecheckMs: gate.github?.recheckEveryMs ?? 10 * 60_000,
       };
     },
 

@@ -16,9 +16,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { signApproval } from '../approvals/approval-hmac';
+import { readFileSync } from 'node:fs';
+import { signStatement } from '../approvals/signed-statement';
+import { parsePrivateKey, type SshPrivateKey } from '../approvals/ssh-keys';
+import { renderStatement } from '../approvals/statement';
+import { submissionStatement } from '../approvals/submission';
 import { wireSandbox } from '../cli/sandbox';
-import { submitChange } from '../client/change-gate';
+import { statementFor, submitChange } from '../client/change-gate';
 import { GenesysClient } from '../genesys/client';
 import { createLogger } from '../platform/logger';
 import { startTestStack, type TestStack } from '../test/harness/stack';
@@ -66,20 +70,30 @@ async function statusWhen(client: Client, changeId: string, done: (status: Chang
   }
 }
 
-const settled = (status: ChangeStatus) => ['deployed', 'audited', 'failed', 'rolled_back', 'diverged', 'expired', 'rejected', 'cancelled'].includes(status.state);
+const settled = (status: ChangeStatus) => ['deployed', 'audited', 'failed', 'rolled_back', 'diverged', 'expired', 'rejected', 'cancelled', 'refused'].includes(status.state);
 
-async function planned(stack: TestStack, target: TargetRef, desired: Record<string, unknown>): Promise<{ changeId: string; hash: string }> {
-  const changeId = `bench-${randomUUID()}`;
-  await submitChange(stack.client, stack.taskQueue, { changeId, target, desired, requester: 'alice' });
-  const status = await statusWhen(stack.client, changeId, (s) => s.state !== 'planning', 50);
-  if (status.state !== 'awaiting_approval') throw new Error(`change ${changeId}: ${status.state} ${status.stateReason ?? ''}`);
-  return { changeId, hash: status.plan!.payloadHash };
+const keys = new Map<string, SshPrivateKey>();
+/** Each person's own key, as the CLI's --key reads it (the stack made them as `npm start` does). */
+function keyOf(stack: TestStack, name: string): SshPrivateKey {
+  if (!keys.has(name)) keys.set(name, parsePrivateKey(readFileSync(stack.keyPath(name), 'utf8')));
+  return keys.get(name)!;
 }
 
-async function approve(stack: TestStack, changeId: string, hash: string, approver: string): Promise<void> {
-  await stack.client.workflow
-    .getHandle(`change:${changeId}`)
-    .executeUpdate(approveUpdate, { args: [{ approver, payloadHash: hash, signature: signApproval(stack.secrets.approvalKey, changeId, hash, approver) }] });
+async function planned(stack: TestStack, target: TargetRef, desired: Record<string, unknown>): Promise<{ changeId: string; status: ChangeStatus }> {
+  const changeId = `bench-${randomUUID()}`;
+  const input = { changeId, target, desired, requester: 'alice' };
+  const signature = signStatement(renderStatement(submissionStatement(input, stack.config.temporal.namespace)), keyOf(stack, 'alice'));
+  await submitChange(stack.client, stack.taskQueue, { ...input, submission: { signature } });
+  const status = await statusWhen(stack.client, changeId, (s) => s.state !== 'planning', 50);
+  if (status.state !== 'awaiting_approval') throw new Error(`change ${changeId}: ${status.state} ${status.stateReason ?? ''}`);
+  return { changeId, status };
+}
+
+/** An approval as a person gives it: this run's statement signed with their own SSH key, verified by the worker. */
+async function approve(stack: TestStack, changeId: string, status: ChangeStatus, approver: string): Promise<void> {
+  const statement = statementFor(status, 'approve', approver)!;
+  const signature = signStatement(statement, keyOf(stack, approver));
+  await stack.client.workflow.getHandle(`change:${changeId}`).executeUpdate(approveUpdate, { args: [{ approver, statement, signature }] });
 }
 
 function median(values: number[]): number {
@@ -92,9 +106,9 @@ async function sequential(stack: TestStack): Promise<BudgetFigures['sequential']
   const calls: number[] = [];
   for (let i = 0; i < CHANGES; i++) {
     const target = await seed(stack, { greeting: 'hello', queue: 'sales' });
-    const { changeId, hash } = await planned(stack, target, { greeting: `welcome ${i}` });
-    await approve(stack, changeId, hash, 'bob');
-    await approve(stack, changeId, hash, 'carol');
+    const { changeId, status: plannedStatus } = await planned(stack, target, { greeting: `welcome ${i}` });
+    await approve(stack, changeId, plannedStatus, 'bob');
+    await approve(stack, changeId, plannedStatus, 'carol');
     const status = await statusWhen(stack.client, changeId, settled, 100);
     if (status.state !== 'deployed' && status.state !== 'audited') throw new Error(`change ${changeId} ended ${status.state}: ${status.stateReason}`);
     latencies.push(Date.parse(status.timestamps.deployed!) - Date.parse(status.timestamps.approved!));
@@ -113,7 +127,7 @@ async function sequential(stack: TestStack): Promise<BudgetFigures['sequential']
 async function concurrent(stack: TestStack, uiEditEveryMs?: number): Promise<ConcurrentFigures & { uiEdits: number }> {
   const target = await seed(stack, { greeting: 'hello', queue: 'sales' });
   const changes = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => planned(stack, target, { [`option${i}`]: `press ${i}` })));
-  await Promise.all(changes.map(({ changeId, hash }) => approve(stack, changeId, hash, 'bob')));
+  await Promise.all(changes.map(({ changeId, status }) => approve(stack, changeId, status, 'bob')));
 
   let uiEdits = 0;
   let editing = uiEditEveryMs !== undefined;
@@ -126,7 +140,7 @@ async function concurrent(stack: TestStack, uiEditEveryMs?: number): Promise<Con
   })();
 
   const started = Date.now();
-  await Promise.all(changes.map(({ changeId, hash }) => approve(stack, changeId, hash, 'carol')));
+  await Promise.all(changes.map(({ changeId, status }) => approve(stack, changeId, status, 'carol')));
   const statuses = await Promise.all(changes.map(({ changeId }) => statusWhen(stack.client, changeId, settled, 250)));
   const finished = Math.max(...statuses.map((status) => Date.parse(status.timestamps.deployed ?? new Date().toISOString())));
   editing = false;
@@ -163,7 +177,7 @@ async function runBudget(stack: TestStack, requestsPerMinute: number): Promise<B
     // The emulator's audit webhook now points at this receivers process (a fresh subscription per budget).
     await stack.emulator.admin('POST', '/reset');
     const genesys = new GenesysClient(stack.config.genesys, { logger: createLogger({ level: 'warn' }) });
-    await wireSandbox({ genesys, receiversUrl: `http://127.0.0.1:${receiverPort}`, secrets: stack.secrets, integrationId: stack.integrationId });
+    await wireSandbox({ genesys, emulatorUrl: stack.emulator.url, receiversUrl: `http://127.0.0.1:${receiverPort}`, secrets: stack.secrets, integrationId: stack.integrationId });
     await genesys.close();
 
     process.stdout.write(`  budget ${requestsPerMinute}/min: ${CHANGES} sequential changes…\n`);

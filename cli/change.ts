@@ -2,12 +2,18 @@
  * `tollgate change …`: the change gate, as CI uses it (issue 3).
  *
  *   change submit --target TYPE/ID --file PATH --requester USER [--change-id ID] [--reason TEXT]
- *   change approve ID --approver USER [--signature HEX] [--payload-hash HASH]
- *   change reject ID --approver USER --reason TEXT
+ *                 [--key PATH | --signature FILE|-] [--pull-request OWNER/REPO#N --path FILE] [--print-statement]
+ *   change statement ID --as NAME [--decision approve|reject]
+ *   change approve ID --approver NAME [--key PATH | --signature FILE|-] [--statement FILE] [--payload-hash HASH]
+ *   change reject ID --approver NAME --reason TEXT [--key PATH | --signature FILE|-] [--statement FILE]
  *   change status ID
  *   change list [--state S] [--limit N]
  *   change wait ID [--timeout DURATION]
- *   change rollback ID --requester USER [--change-id ID] [--reason TEXT]
+ *   change rollback ID --requester USER [--change-id ID] [--reason TEXT] [--key PATH | --signature FILE|-]
+ *
+ * Submissions, approvals and rejections are signed with the person's own SSH key (cli/signing.ts); the worker
+ * verifies them against its allowed-signers file. `change statement` prints the exact text to sign, for signing
+ * elsewhere (`ssh-keygen -Y sign -n tollgate -f KEY`).
  *
  * Every command takes --json (one JSON document on stdout). Exit codes (cli/context.ts): 0 ok; 1 the outcome is a
  * failure (a refused approval; `change wait` on anything but deployed-and-verified: the seed's "Silent Failures in
@@ -18,7 +24,9 @@ import { readFile } from 'node:fs/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { signApproval } from '../approvals/approval-hmac';
+import { canonicalPrincipal, principalProblem } from '../approvals/principal';
+import { renderStatement, StatementError } from '../approvals/statement';
+import { submissionStatement } from '../approvals/submission';
 import {
   approveChange,
   ChangeIdConflictError,
@@ -28,14 +36,25 @@ import {
   rollbackInput,
   refusalOf,
   rejectChange,
+  statementFor,
   submitChange,
   waitForOutcome,
   waitForPlan,
 } from '../client/change-gate';
 import { durationSchema } from '../platform/config';
-import { CHANGE_STATES, METADATA_KEYS, type ChangeInput, type ChangeState, type ChangeStatus } from '../workflows/change-messages';
+import { decisionStatementText } from '../workflows/change-policy';
+import {
+  CHANGE_STATES,
+  METADATA_KEYS,
+  pullRequestReference,
+  type ChangeInput,
+  type ChangeState,
+  type ChangeStatus,
+  type PullRequestLink,
+} from '../workflows/change-messages';
 import { changeWorkflowId, isValidName, parseTargetAddress, RESERVED_CHANGE_ID_PREFIX, targetAddress } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
+import { readTextArgument, signatureFor, type SigningOptions } from './signing';
 
 /** The file CI submits: a JSON object of the fields to set; `null` removes a field. */
 export const DesiredFieldsSchema = z
@@ -55,70 +74,121 @@ interface JsonOption {
   json?: boolean;
 }
 
+/** `OWNER/REPO#N` → the repository (lower case) and number. */
+function parsePullRequest(text: string): { repository: string; number: number } {
+  const match = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)#([1-9][0-9]{0,9})$/.exec(text.trim());
+  if (!match) throw new CliError(`--pull-request must be OWNER/REPO#N, got "${text}"`, EXIT.usage);
+  return { repository: match[1].toLowerCase(), number: Number(match[2]) };
+}
+
+function signingOptions(command: Command): Command {
+  return command
+    .option('--key <path>', 'sign with this SSH private key (OpenSSH format; sandbox default: .tollgate/keys/<name>)')
+    .option('--signature <file>', 'an armored SSH signature of the statement made elsewhere (ssh-keygen -Y sign -n tollgate); - reads stdin');
+}
+
 export function registerChangeCommands(program: Command, context: CliContext): void {
   const change = program.command('change').description('submit, approve and follow gated configuration changes');
 
-  change
-    .command('submit')
-    .description('submit a change: prints its ID and its plan (the same --change-id again is the same change)')
-    .requiredOption('--target <TYPE/ID>', 'the configuration object, e.g. ivr/main-menu')
-    .requiredOption('--file <path>', 'JSON object of the fields to set (null removes a field)')
-    .requiredOption('--requester <user>', 'who asks for the change (cannot approve it)')
-    .option('--change-id <id>', 'ID from CI, e.g. the pull request and commit; default chg-<uuid>')
-    .option('--reason <text>', 'why')
+  signingOptions(
+    change
+      .command('submit')
+      .description('submit a change, signed by its requester: prints its ID and its plan (the same --change-id again is the same change)')
+      .requiredOption('--target <TYPE/ID>', 'the configuration object, e.g. ivr/main-menu')
+      .requiredOption('--file <path>', 'JSON object of the fields to set (null removes a field)')
+      .requiredOption('--requester <user>', 'who asks for the change (cannot approve it); with --pull-request, its author')
+      .option('--change-id <id>', 'ID from CI, e.g. the pull request and commit; default chg-<uuid>')
+      .option('--reason <text>', 'why')
+      .option('--pull-request <OWNER/REPO#N>', 'link the change to a pull request: its reviews on the planned commit are approvals')
+      .option('--path <file>', "with --pull-request: the file's path in the repository")
+      .option('--print-statement', 'print the submit statement to sign, and submit nothing'),
+  )
     .option('--json', 'print JSON')
-    .action(async (options: { target: string; file: string; requester: string; changeId?: string; reason?: string } & JsonOption) => {
-      const target = parseTargetAddress(options.target);
-      if (!target) throw new CliError(`--target must be TYPE/ID (letters, digits, ".", "_", "-"), got "${options.target}"`, EXIT.usage);
-      const changeId = parseOr(changeIdSchema, options.changeId ?? `chg-${randomUUID()}`, '--change-id');
-      const desired = parseOr(DesiredFieldsSchema, await readJsonFile(options.file), options.file);
-      const input: ChangeInput = { changeId, target, desired, requester: options.requester, reason: options.reason };
-      const status = await submitAndPlan(context, input);
-      context.print(!!options.json, { workflowId: changeWorkflowId(changeId), ...status }, describeChange(status, true));
-      if (status.state === 'failed') throw new CliError(`change ${changeId} failed: ${status.stateReason ?? ''}`, EXIT.failed);
-    });
+    .action(
+      async (
+        options: {
+          target: string;
+          file: string;
+          requester: string;
+          changeId?: string;
+          reason?: string;
+          pullRequest?: string;
+          path?: string;
+          printStatement?: boolean;
+        } & SigningOptions &
+          JsonOption,
+      ) => {
+        const target = parseTargetAddress(options.target);
+        if (!target) throw new CliError(`--target must be TYPE/ID (letters, digits, ".", "_", "-"), got "${options.target}"`, EXIT.usage);
+        const changeId = parseOr(changeIdSchema, options.changeId ?? `chg-${randomUUID()}`, '--change-id');
+        const desired = parseOr(DesiredFieldsSchema, await readJsonFile(options.file), options.file);
+        let pullRequest: PullRequestLink | undefined;
+        if (options.pullRequest) {
+          if (!options.path) throw new CliError('--pull-request needs --path (the file in the repository)', EXIT.usage);
+          pullRequest = { ...parsePullRequest(options.pullRequest), path: options.path };
+        } else if (options.path) {
+          throw new CliError('--path goes with --pull-request', EXIT.usage);
+        }
+        const input: ChangeInput = { changeId, target, desired, requester: options.requester, reason: options.reason, ...(pullRequest ? { pullRequest } : {}) };
+        const statement = submitStatementText(context, input);
+        if (options.printStatement) {
+          // Exactly the statement's bytes, as `change statement` prints them: what is printed is what is signed.
+          if (options.json) context.print(true, { changeId, statement }, '');
+          else process.stdout.write(statement);
+          return;
+        }
+        // A pull request proves its author; any other submission is signed by its requester.
+        if (options.key || options.signature || !pullRequest) {
+          input.submission = { signature: await signatureFor(context.config(), options, options.requester, statement) };
+        }
+        const status = await submitAndPlan(context, input);
+        context.print(!!options.json, { workflowId: changeWorkflowId(changeId), ...status }, describeChange(status, true));
+        if (status.state === 'failed' || status.state === 'refused') throw new CliError(`change ${changeId} ${status.state}: ${status.stateReason ?? ''}`, EXIT.failed, { state: status.state });
+      },
+    );
 
   change
-    .command('approve <id>')
-    .description('approve a change: bound to its payload hash, signed with TOLLGATE_APPROVAL_KEY unless --signature is given')
-    .requiredOption('--approver <user>', 'who approves')
-    .option('--signature <hex>', 'hex HMAC-SHA256(key, "<changeId>\\n<payloadHash>\\n<approver>") made elsewhere')
-    .option('--payload-hash <hash>', 'the payload hash the approver reviewed (default: the plan\'s)')
+    .command('statement <id>')
+    .description('print the exact statement NAME signs to approve (or reject) this run of the change, e.g. for ssh-keygen -Y sign -n tollgate')
+    .requiredOption('--as <name>', 'the principal who will sign')
+    .option('--decision <decision>', 'approve or reject', 'approve')
     .option('--json', 'print JSON')
-    .action(async (id: string, options: { approver: string; signature?: string; payloadHash?: string } & JsonOption) => {
-      const client = await context.client();
-      const before = await statusOf(context, id);
-      const payloadHash = options.payloadHash ?? before.plan?.payloadHash;
-      if (!payloadHash) return refused(context, options, before, 'not_awaiting_approval', `change ${id} has no plan yet (${before.state})`);
-      let signature = options.signature;
-      if (!signature) {
-        const key = context.config().changeGate.approvalKey;
-        if (!key) throw new CliError('no --signature given and TOLLGATE_APPROVAL_KEY is not set', EXIT.usage);
-        signature = signApproval(key, id, payloadHash, options.approver);
-      }
-      try {
-        const status = await approveChange(client, id, { approver: options.approver, payloadHash, signature });
-        const count = `${status.approvals.length}/${status.requiredApprovals ?? '?'}`;
-        context.print(!!options.json, { ok: true, ...status }, `approved by ${options.approver} (${count}); change ${id} is ${status.state}`);
-      } catch (error) {
-        return refusedOrRethrow(context, options, id, error);
-      }
+    .action(async (id: string, options: { as: string; decision: string } & JsonOption) => {
+      if (options.decision !== 'approve' && options.decision !== 'reject') throw new CliError('--decision must be approve or reject', EXIT.usage);
+      const principal = canonicalPrincipal(options.as);
+      if (!principal) throw new CliError(`--as: ${principalProblem(options.as)}`, EXIT.usage);
+      const status = await statusOf(context, id);
+      const statement = statementFor(status, options.decision, principal);
+      if (!statement) throw new CliError(`change ${id} has no plan yet (${status.state})`, EXIT.failed, { state: status.state });
+      // Exactly the statement's bytes (it ends with its own newline): what is printed is what is signed.
+      if (options.json) context.print(true, { changeId: id, runId: status.runId, decision: options.decision, principal, statement }, '');
+      else process.stdout.write(statement);
     });
 
-  change
-    .command('reject <id>')
-    .description('reject a change (ends it); the requester rejecting withdraws it')
-    .requiredOption('--approver <user>', 'who rejects')
-    .requiredOption('--reason <text>', 'why')
+  signingOptions(
+    change
+      .command('approve <id>')
+      .description("approve a change: a signature by the approver's SSH key over this run's statement (see `change statement`)")
+      .requiredOption('--approver <name>', 'who approves'),
+  )
+    .option('--statement <file>', 'the statement that was signed (default: the change\'s current statement for --approver)')
+    .option('--payload-hash <hash>', 'refuse unless the plan\'s payload is the one the approver reviewed')
     .option('--json', 'print JSON')
-    .action(async (id: string, options: { approver: string; reason: string } & JsonOption) => {
-      const client = await context.client();
-      try {
-        const status = await rejectChange(client, id, { approver: options.approver, reason: options.reason });
-        context.print(!!options.json, { ok: true, ...status }, `change ${id} is ${status.state}: ${status.stateReason ?? ''}`);
-      } catch (error) {
-        return refusedOrRethrow(context, options, id, error);
-      }
+    .action(async (id: string, options: { approver: string; statement?: string; payloadHash?: string } & SigningOptions & JsonOption) => {
+      await decide(context, id, 'approve', options);
+    });
+
+  signingOptions(
+    change
+      .command('reject <id>')
+      .description('reject a change (ends it), signed like an approval; the requester rejecting withdraws it')
+      .requiredOption('--approver <name>', 'who rejects')
+      .requiredOption('--reason <text>', 'why (a note; not part of what is signed)'),
+  )
+    .option('--statement <file>', 'the statement that was signed (default: the change\'s current statement for --approver)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { approver: string; reason: string; statement?: string } & SigningOptions & JsonOption) => {
+      await decide(context, id, 'reject', options);
     });
 
   change
@@ -185,21 +255,77 @@ export function registerChangeCommands(program: Command, context: CliContext): v
       throw new CliError(`timed out after ${options.timeout}: change ${id} is still ${status.state}`, EXIT.failed, { state: status.state });
     });
 
-  change
-    .command('rollback <id>')
-    .description('submit a new change that restores the fields this change touched to their pre-deploy values (same approvals)')
-    .requiredOption('--requester <user>', 'who asks for the rollback')
-    .option('--change-id <id>', 'default rollback-<id>')
-    .option('--reason <text>', 'why')
+  signingOptions(
+    change
+      .command('rollback <id>')
+      .description('submit a new change that restores the fields this change touched to their pre-deploy values (same approvals)')
+      .requiredOption('--requester <user>', 'who asks for the rollback (signs it like a submission)')
+      .option('--change-id <id>', 'default rollback-<id>')
+      .option('--reason <text>', 'why'),
+  )
     .option('--json', 'print JSON')
-    .action(async (id: string, options: { requester: string; changeId?: string; reason?: string } & JsonOption) => {
+    .action(async (id: string, options: { requester: string; changeId?: string; reason?: string } & SigningOptions & JsonOption) => {
       const original = await statusOf(context, id);
       const changeId = parseOr(changeIdSchema, options.changeId ?? `rollback-${id}`, '--change-id');
       const input = rollbackInput(original, { changeId, requester: options.requester, reason: options.reason });
       if (!input) throw new CliError(`change ${id} is ${original.state}: only a deployed change can be rolled back`, EXIT.usage, { state: original.state });
+      input.submission = { signature: await signatureFor(context.config(), options, options.requester, submitStatementText(context, input)) };
       const status = await submitAndPlan(context, input);
       context.print(!!options.json, { workflowId: changeWorkflowId(changeId), rollbackOf: id, ...status }, describeChange(status, true));
     });
+}
+
+/** The `submit` statement of `input` (what its requester signs). */
+function submitStatementText(context: CliContext, input: ChangeInput): string {
+  try {
+    return renderStatement(
+      submissionStatement(
+        { ...input, pullRequest: input.pullRequest ? pullRequestReference(input.pullRequest) : undefined },
+        context.config().temporal.namespace,
+      ),
+    );
+  } catch (error) {
+    if (error instanceof StatementError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+}
+
+/** approve / reject: build (or read) the statement, get its signature, send the update, report a refusal. */
+async function decide(
+  context: CliContext,
+  id: string,
+  decision: 'approve' | 'reject',
+  options: { approver: string; reason?: string; statement?: string; payloadHash?: string } & SigningOptions & JsonOption,
+): Promise<void> {
+  const client = await context.client();
+  const before = await statusOf(context, id);
+  const principal = canonicalPrincipal(options.approver);
+  // Refused here exactly as the workflow would refuse it: a blank name is nobody.
+  if (!principal) return refused(context, options, before, 'blank_principal', principalProblem(options.approver) ?? 'not a principal');
+  if (!before.plan) return refused(context, options, before, 'not_awaiting_approval', `change ${id} has no plan yet (${before.state})`);
+  const plan = options.payloadHash ? { ...before.plan, payloadHash: options.payloadHash } : before.plan;
+  let statement: string;
+  try {
+    statement = options.statement
+      ? await readTextArgument(options.statement, 'the statement')
+      : decisionStatementText({ namespace: before.namespace, changeId: before.changeId, runId: before.runId, target: before.target, plan }, decision, principal);
+  } catch (error) {
+    if (error instanceof StatementError) throw new CliError(`--payload-hash: ${error.message}`, EXIT.usage);
+    throw error;
+  }
+  const signature = await signatureFor(context.config(), options, principal, statement);
+  try {
+    if (decision === 'approve') {
+      const status = await approveChange(client, id, { approver: options.approver, statement, signature });
+      const count = `${status.approvals.length}/${status.requiredApprovals ?? '?'}`;
+      context.print(!!options.json, { ok: true, ...status }, `approved by ${principal} (${count}); change ${id} is ${status.state}`);
+    } else {
+      const status = await rejectChange(client, id, { approver: options.approver, reason: options.reason ?? '', statement, signature });
+      context.print(!!options.json, { ok: true, ...status }, `change ${id} is ${status.state}: ${status.stateReason ?? ''}`);
+    }
+  } catch (error) {
+    return refusedOrRethrow(context, options, id, error);
+  }
 }
 
 async function submitAndPlan(context: CliContext, input: ChangeInput): Promise<ChangeStatus> {
@@ -263,7 +389,16 @@ function describeChange(status: ChangeStatus, withPlan: boolean): string {
         (d.rollback ? `, rolled back to version ${d.rollback.version ?? '?'} (verified ${d.rollback.verified})` : ''),
     );
   }
-  if (status.state === 'awaiting_approval') lines.push(`approve with: tollgate change approve ${status.changeId} --approver <user>`);
+  if (status.pullRequest) {
+    const pr = status.pullRequest;
+    lines.push(`pull request: ${pr.repository}#${pr.number} ${pr.path} at ${pr.plannedCommit.slice(0, 12)} (author ${pr.author}; reviews on this commit count)`);
+    for (const review of pr.notCounted) lines.push(`  review ${review.reviewId} by ${review.login} (${review.state}) not counted: ${review.reason}`);
+  }
+  if (status.state === 'awaiting_approval') {
+    lines.push(`approve with: tollgate change approve ${status.changeId} --approver <name> --key <ssh-private-key>`);
+    lines.push(`  or sign elsewhere: tollgate change statement ${status.changeId} --as <name> > statement.txt; ssh-keygen -Y sign -n tollgate -f <key> statement.txt;`);
+    lines.push(`  tollgate change approve ${status.changeId} --approver <name> --signature statement.txt.sig`);
+  }
   return lines.join('\n');
 }
 

@@ -7,7 +7,9 @@
  *   the Genesys Cloud emulator on 4010 (sandbox mode: no Genesys credentials configured), its state kept in
  *     .tollgate/emulator-state.json so it restarts consistent with Temporal and PostgreSQL;
  *   the worker, the receivers on 3000, and the schedules;
- *   the emulator's webhooks wired to the receivers, signed with sandbox secrets kept in .tollgate/sandbox.env.
+ *   the emulator's webhooks wired to the receivers, signed with sandbox secrets kept in .tollgate/sandbox.env;
+ *   SSH keys for the sandbox people in .tollgate/keys/<alice|bob|carol|dave> and .tollgate/allowed_signers (kept
+ *     across restarts), so submissions and approvals are signed as they are outside the sandbox.
  *
  * Ctrl-C / SIGTERM stops everything in reverse order.
  */
@@ -16,7 +18,8 @@ import { join } from 'node:path';
 import { createActivities } from '../activities';
 import { connectClient } from '../client/connection';
 import { startEmulator } from '../emulator/server';
-import { loadConfig, parseEnvFile, type Env } from '../platform/config';
+import { approvalSourcesProblems } from '../approvals/approval-sources';
+import { ConfigError, loadConfig, parseEnvFile, type Env } from '../platform/config';
 import { startDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger } from '../platform/logger';
 import { projectHome } from '../platform/paths';
@@ -31,6 +34,7 @@ import { closeTollgatePools } from '../platform/tollgate-database';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
 import {
   emulatorSettingsFor,
+  ensureSandboxKeys,
   formatEnvFile,
   generateSandboxSecrets,
   sandboxEnv,
@@ -110,6 +114,9 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     const config = loadConfig(env);
     const logger = createLogger({ level: config.logLevel });
+    const keys = config.sandbox ? ensureSandboxKeys(home) : undefined;
+    const problems = approvalSourcesProblems(config);
+    if (problems.length > 0) throw new ConfigError(problems);
 
     let emulatorUrl: string | undefined;
     if (config.sandbox) {
@@ -153,7 +160,13 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     let demo: DemoObject[] = [];
     if (config.sandbox) {
-      await wireSandbox({ genesys: deps.genesys, receiversUrl: receivers.url, secrets, integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID });
+      await wireSandbox({
+        genesys: deps.genesys,
+        emulatorUrl: emulatorUrl!,
+        receiversUrl: receivers.url,
+        secrets,
+        integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID,
+      });
       demo = await seedPlatformDemo(deps.genesys);
     }
     const schedules = await ensureSchedules(client, config);
@@ -184,12 +197,13 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     say('Tollgate is running.');
     say(`  Temporal frontend   ${env.TEMPORAL_ADDRESS}${devServer ? ` (dev server, state in ${join(home, 'temporal.db')})` : ''}`);
     if (devServer?.uiUrl) say(`  Temporal Web UI     ${devServer.uiUrl}`);
-    say(`  Receivers           ${receivers.url}  (/webhooks/genesys-config-audit, /v1/genesys/lifecycle, /healthz, /readyz, /metrics)`);
+    say(`  Receivers           ${receivers.url}  (/webhooks/genesys-config-audit, /v1/genesys/lifecycle, /webhooks/github, /healthz, /readyz, /metrics)`);
     say(`  Worker metrics      http://127.0.0.1:${config.worker.metricsPort}/metrics`);
-    if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state)`);
+    if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state; plays GitHub at ${emulatorUrl}/github)`);
     say(`  PostgreSQL          ${database.embedded ? `embedded, data in ${join(home, 'postgres')}` : 'DATABASE_URL'}`);
     say(`  Schedules           ${schedules.join(', ') || 'none'}`);
     say(`  Sandbox settings    ${sandboxFile}`);
+    if (keys) say(`  Sandbox SSH keys    ${keys.keysDir}/<alice|bob|carol|dave>, public keys in ${keys.allowedSignersPath}`);
     say('');
     if (demo.length > 0) {
       say('Real-platform demo objects (Audit API poll and notification channel watch them):');
@@ -199,6 +213,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     say('Try: npx tollgate change submit --target ivr/main-menu --file change.json --requester alice');
     const schedule = demo.find((object) => object.type === 'architect.schedule');
     if (schedule) say(`     npx tollgate change submit --target architect.schedule/${schedule.id} --file change.json --requester alice`);
+    say('     npx tollgate change approve <id> --approver bob     (signed with .tollgate/keys/bob)');
     say('Ctrl-C stops everything.');
 
     await workersDone;

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { createActivities } from '../activities';
 import { connectClient } from '../client/connection';
 import { runEmulator } from '../emulator/main';
+import { approvalSourcesProblems } from '../approvals/approval-sources';
 import { ConfigError, loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { migrateDatabase } from '../platform/migrations';
@@ -33,6 +34,9 @@ export async function runWorkerProcess(): Promise<void> {
   if (!config.sandbox && !config.lifecycle.databaseUrl) {
     throw new ConfigError(['DATABASE_URL: required outside sandbox mode (the audit ledger and the installations inventory live there); set DATABASE_URL or DATABASE_URL_FILE']);
   }
+  // Refuse to start rather than accept changes that no approval could ever be proven for.
+  const problems = approvalSourcesProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-worker' });
   installTemporalRuntime({ logger, metricsBindAddress: `0.0.0.0:${config.worker.metricsPort}` });
   const { signal } = untilSignal();

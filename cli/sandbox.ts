@@ -1,25 +1,86 @@
 /**
  * Sandbox mode, beside the dev stack (cli/dev.ts) that uses it: no Genesys Cloud credentials are configured, so the
- * emulator is the target. This module makes the dev-only secrets, the emulator's matching settings, the `.tollgate/sandbox.env` lines the CLI reads, and wires
- * the emulator's webhooks to the receivers — through the Genesys-shaped API, as an operator would in a real org.
+ * emulator is the target (and plays GitHub). This module makes the dev-only secrets, the sandbox people's SSH keys
+ * (`.tollgate/keys/<name>`, OpenSSH Ed25519, mode 600) and the `.tollgate/allowed_signers` that lists their public
+ * halves, the emulator's matching settings, the `.tollgate/sandbox.env` lines the CLI reads, and wires the
+ * emulator's webhooks to the receivers — through the Genesys-shaped API, as an operator would in a real org.
+ * There is no shared approval key: each person signs with their own key, as outside the sandbox.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateEd25519Key, parsePrivateKey, publicKeyLine } from '../approvals/ssh-keys';
 import type { GenesysClient } from '../genesys/client';
 import { SANDBOX, type Env } from '../platform/config';
 import { LIFECYCLE_EVENTS } from '../workflows/installation-messages';
+
+/** The sandbox's people: each gets a key pair, and each is an approver (TOLLGATE_APPROVERS' default). */
+export const SANDBOX_PEOPLE = ['alice', 'bob', 'carol', 'dave'] as const;
 
 export interface SandboxSecrets {
   genesysClientSecret: string;
   configAudit: string;
   lifecycle: string;
-  approvalKey: string;
   crm: string;
+  /** The worker's token for the emulator's GitHub API. */
+  githubToken: string;
+  /** Signs the emulator's GitHub webhooks (`X-Hub-Signature-256`). */
+  githubWebhook: string;
 }
 
 export function generateSandboxSecrets(): SandboxSecrets {
   const secret = () => randomBytes(24).toString('hex');
-  return { genesysClientSecret: secret(), configAudit: secret(), lifecycle: secret(), approvalKey: secret(), crm: secret() };
+  return { genesysClientSecret: secret(), configAudit: secret(), lifecycle: secret(), crm: secret(), githubToken: secret(), githubWebhook: secret() };
+}
+
+export interface SandboxKeys {
+  keysDir: string;
+  allowedSignersPath: string;
+  /** People whose keys were made now (the others were kept from an earlier run). */
+  generated: string[];
+}
+
+/** `.tollgate/keys/<name>` for a sandbox person. */
+export function sandboxKeyFile(home: string, name: string): string {
+  return join(home, 'keys', name);
+}
+
+/**
+ * Makes an Ed25519 key pair for each sandbox person that has none yet (`keys/<name>`, mode 600, and
+ * `keys/<name>.pub`), and the allowed-signers file listing their public keys (git's format, restricted to the
+ * `tollgate` namespace). Existing keys and an existing allowed-signers file are kept across restarts; a person
+ * whose key is new is appended to it.
+ */
+export function ensureSandboxKeys(home: string, people: readonly string[] = SANDBOX_PEOPLE): SandboxKeys {
+  const keysDir = join(home, 'keys');
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const lines = new Map<string, string>();
+  const generated: string[] = [];
+  for (const name of people) {
+    const path = sandboxKeyFile(home, name);
+    const comment = `${name}@tollgate-sandbox`;
+    let publicKey;
+    if (existsSync(path)) {
+      publicKey = parsePrivateKey(readFileSync(path, 'utf8')).publicKey;
+    } else {
+      const made = generateEd25519Key(comment);
+      writeFileSync(path, made.privateKeyText, { mode: 0o600 });
+      chmodSync(path, 0o600);
+      writeFileSync(`${path}.pub`, `${publicKeyLine(made.publicKey, comment)}\n`);
+      publicKey = made.publicKey;
+      generated.push(name);
+    }
+    lines.set(name, `${name} namespaces="tollgate" ${publicKeyLine(publicKey, comment)}`);
+  }
+  const allowedSignersPath = join(home, 'allowed_signers');
+  if (!existsSync(allowedSignersPath)) {
+    const header = '# Written by `tollgate dev`: who may sign submissions, approvals and rejections in the sandbox (public keys only).\n';
+    writeFileSync(allowedSignersPath, `${header}${[...lines.values()].join('\n')}\n`);
+  } else if (generated.length > 0) {
+    appendFileSync(allowedSignersPath, `${generated.map((name) => lines.get(name)).join('\n')}\n`);
+  }
+  return { keysDir, allowedSignersPath, generated };
 }
 
 /** Reads secrets back from an earlier sandbox.env, so a restart keeps the same ones. */
@@ -28,8 +89,9 @@ export function secretsFromEnv(env: Env): SandboxSecrets | undefined {
     genesysClientSecret: env.GENESYS_CLIENT_SECRET,
     configAudit: env.CONFIG_AUDIT_WEBHOOK_SECRETS,
     lifecycle: env.LIFECYCLE_WEBHOOK_SECRETS,
-    approvalKey: env.TOLLGATE_APPROVAL_KEY,
     crm: env.CRM_CLIENT_SECRET,
+    githubToken: env.TOLLGATE_GITHUB_TOKEN,
+    githubWebhook: env.GITHUB_WEBHOOK_SECRETS,
   };
   return Object.values(values).every((value) => typeof value === 'string' && value.length > 0)
     ? (values as SandboxSecrets)
@@ -42,6 +104,7 @@ export function emulatorSettingsFor(secrets: SandboxSecrets) {
     clients: { [SANDBOX.clientId]: secrets.genesysClientSecret },
     crmSecret: secrets.crm,
     auditWebhookSecret: secrets.configAudit,
+    githubToken: secrets.githubToken,
   };
 }
 
@@ -52,9 +115,12 @@ export function sandboxEnv(secrets: SandboxSecrets, integrationId: string): Env 
     GENESYS_CLIENT_SECRET: secrets.genesysClientSecret,
     CONFIG_AUDIT_WEBHOOK_SECRETS: secrets.configAudit,
     LIFECYCLE_WEBHOOK_SECRETS: secrets.lifecycle,
-    TOLLGATE_APPROVAL_KEY: secrets.approvalKey,
     CRM_CLIENT_SECRET: secrets.crm,
     TOLLGATE_SANDBOX_INTEGRATION_ID: integrationId,
+    TOLLGATE_GITHUB_TOKEN: secrets.githubToken,
+    GITHUB_WEBHOOK_SECRETS: secrets.githubWebhook,
+    // The emulator's GitHub users are the sandbox people, under their own names.
+    TOLLGATE_GITHUB_LOGINS: SANDBOX_PEOPLE.map((name) => `${name}=${name}`).join(','),
   };
 }
 
@@ -108,9 +174,12 @@ export async function seedPlatformDemo(genesys: GenesysClient): Promise<DemoObje
   return objects;
 }
 
-/** Points the emulator's config-audit subscription and the sandbox integration's lifecycle webhook at the receivers. */
+/** Points the emulator's config-audit subscription, the sandbox integration's lifecycle webhook and the emulated
+ * GitHub's pull-request webhooks at the receivers. */
 export async function wireSandbox(options: {
   genesys: GenesysClient;
+  /** The emulator's base URL: its GitHub hook is registered through its admin API (`/__emulator/github/hooks`). */
+  emulatorUrl: string;
   receiversUrl: string;
   secrets: SandboxSecrets;
   integrationId: string;
@@ -136,4 +205,10 @@ export async function wireSandbox(options: {
     timeoutMs: 3000,
     secret: options.secrets.lifecycle,
   });
+  const hook = await fetch(`${options.emulatorUrl}/__emulator/github/hooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${options.receiversUrl}/webhooks/github`, secret: options.secrets.githubWebhook }),
+  });
+  if (!hook.ok) throw new Error(`the emulator refused the GitHub hook: ${hook.status} ${await hook.text()}`);
 }

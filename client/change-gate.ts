@@ -14,14 +14,18 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TollgateKind, TollgateRequester, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import { canonicalPrincipal } from '../approvals/principal';
+import { TollgateKind, TollgatePullRequest, TollgateRequester, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
 import { auditWorkflow } from '../workflows/audit';
 import type { AuditInput, AuditResult } from '../workflows/audit-messages';
 import { canonicalJson } from '../workflows/canonical-json';
 import { changeWorkflow } from '../workflows/change';
+import { decisionStatementText } from '../workflows/change-policy';
 import {
   approveUpdate,
   FINAL_STATES,
+  pullRequestChangedSignal,
+  pullRequestKey,
   rejectUpdate,
   SUCCESS_STATES,
   statusQuery,
@@ -81,6 +85,7 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
         { key: TollgateTarget, value: targetAddress(input.target) },
         { key: TollgateRequester, value: input.requester },
         { key: TollgateState, value: 'planning' },
+        ...(input.pullRequest ? [{ key: TollgatePullRequest, value: pullRequestKey(input.pullRequest) }] : []),
       ],
     });
   } catch (error) {
@@ -92,14 +97,30 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
   return handle;
 }
 
+/** The same change again (CI re-running a job): same target, fields and requester (compared as principals; for a
+ * pull-request change the proven requester may be the author's principal where CI named the login). The signature
+ * is not compared: ECDSA signs differently each time. */
 export function sameChange(status: ChangeStatus, input: ChangeInput): boolean {
+  // A blank requester (refused by the workflow) still finds its own refused change.
+  const principal = (name: string) => canonicalPrincipal(name) ?? name.trim();
+  const requesters = [principal(status.requester), status.pullRequest?.author];
   return (
     status.target.type === input.target.type &&
     status.target.id === input.target.id &&
-    status.requester === input.requester &&
+    requesters.includes(principal(input.requester)) &&
     status.replace === (input.replace ?? false) &&
-    canonicalJson(status.desired) === canonicalJson(input.desired)
+    canonicalJson(status.desired) === canonicalJson(input.desired) &&
+    (status.linkedPullRequest ? pullRequestKey(status.linkedPullRequest) : undefined) === (input.pullRequest ? pullRequestKey(input.pullRequest) : undefined)
   );
+}
+
+/**
+ * The exact text `principal` signs to approve or reject this run of the change (`tollgate change statement`):
+ * undefined while the change has no plan yet.
+ */
+export function statementFor(status: ChangeStatus, decision: 'approve' | 'reject', principal: string): string | undefined {
+  if (!status.plan) return undefined;
+  return decisionStatementText({ namespace: status.namespace, changeId: status.changeId, runId: status.runId, target: status.target, plan: status.plan }, decision, principal);
 }
 
 /** The change's status by query; ChangeNotFoundError when there is no such workflow. */
@@ -172,6 +193,32 @@ export function approveChange(client: Client, changeId: string, request: Approva
 /** The reject update; refusals come back as errors `refusalOf` recognises. */
 export function rejectChange(client: Client, changeId: string, request: RejectRequest): Promise<ChangeStatus> {
   return changeHandle(client, changeId).executeUpdate(rejectUpdate, { args: [request] });
+}
+
+/**
+ * Tells every running change linked to pull request `owner/repo#N` (of this deployment's task queue) to re-read it
+ * now: the receivers call this for a verified GitHub webhook. Returns the changes told. Visibility lags a moment
+ * behind a new change; the periodic re-check covers that gap.
+ */
+export async function notifyPullRequestChanged(client: Client, taskQueue: string, pullRequest: string, event: string): Promise<string[]> {
+  const query = visibilityQuery(
+    [
+      ['TaskQueue', taskQueue],
+      ['TollgatePullRequest', pullRequest.toLowerCase()],
+    ],
+    [`TollgateKind = 'change'`, `ExecutionStatus = 'Running'`],
+  );
+  const told: string[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    try {
+      await client.workflow.getHandle(execution.workflowId, execution.runId).signal(pullRequestChangedSignal, { event });
+      told.push(execution.workflowId);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error; // it finished meanwhile
+    }
+    if (told.length >= 100) break;
+  }
+  return told;
 }
 
 /** The refusal code of a failed approve/reject update (`self_approval`, `bad_signature`, …), if it is one. */

@@ -9,7 +9,7 @@ import { Agent, request } from 'undici';
 import { Scheduler } from './scheduler';
 import type { RetryPolicy } from './settings';
 
-export type DeliveryKind = 'config-audit' | 'lifecycle';
+export type DeliveryKind = 'config-audit' | 'lifecycle' | 'github';
 export type DeliveryStatus = 'pending' | 'paused' | 'delivered' | 'failed';
 /** One entry per attempt: the receiver's status code, or why there was none. */
 export type DeliveryResponse = number | 'error' | 'timeout';

@@ -19,6 +19,7 @@ const EmulatorEnvSchema = z.object({
   EMULATOR_CRM_SECRET: z.preprocess(unsetWhenEmpty, z.string().default(defaultSettings.crmSecret)),
   /** Keep the emulator's state in this file across restarts (unset: in memory only). */
   EMULATOR_STATE_FILE: z.preprocess(unsetWhenEmpty, z.string().optional()),
+  EMULATOR_GITHUB_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
   EMULATOR_LOG_LEVEL: z.preprocess(
     unsetWhenEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -42,6 +43,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorProcessO
       tokenTtlSeconds: parsed.EMULATOR_TOKEN_TTL_SECONDS,
       auditWebhookSecret: parsed.EMULATOR_AUDIT_WEBHOOK_SECRET,
       crmSecret: parsed.EMULATOR_CRM_SECRET,
+      githubToken: parsed.EMULATOR_GITHUB_TOKEN,
     },
   };
 }

@@ -14,6 +14,7 @@ import type { EmulatorContext } from './context';
 import { DeliveryQueue } from './delivery';
 import { errorResponder, routeNotFound } from './errors';
 import { injectFaults } from './faults';
+import { githubAdminRoutes, githubApiRoutes } from './github';
 import { integrationRoutes } from './integrations';
 import { oauthRoutes, requireBearer } from './oauth';
 import { partnerRoutes } from './partner';
@@ -89,7 +90,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 }
 
 /** The route table. Order matters: faults come first (they apply to everything but the admin API), the token
- * endpoints and partner systems need no Bearer token, and every other `/api/v2` route does. */
+ * endpoints and partner systems need no Bearer token, `/github` checks its own token, and every other `/api/v2`
+ * route needs a Genesys Bearer token. */
 export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -100,7 +102,10 @@ export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler
   // waiting for the answer does not stop the write from being applied (a slow write that lands after all).
   app.use(express.json({ limit: '5mb' }));
   app.use(injectFaults(ctx, requestTimers));
+  app.use('/__emulator/github', githubAdminRoutes(ctx));
   app.use('/__emulator', adminRoutes(ctx));
+  // GitHub, for the change gate's pull-request path (its own token, not Genesys' OAuth).
+  app.use('/github', githubApiRoutes(ctx));
   app.use(oauthRoutes(ctx));
   app.use(partnerRoutes(ctx));
   app.use('/api/v2', requireBearer(ctx));

@@ -38,6 +38,8 @@ export const EmulatorSettingsSchema = z.object({
   /** Channels per OAuth client (the platform: 20). */
   channelLimit: z.number().int().positive(),
   channelHeartbeatSeconds: z.number().int().positive(),
+  /** The token the emulated GitHub API (`/github`) accepts; without one it accepts none. */
+  githubToken: z.string().min(1).optional(),
 });
 export type EmulatorSettings = z.infer<typeof EmulatorSettingsSchema>;
 
@@ -100,5 +102,6 @@ export function describeSettings(settings: EmulatorSettings): Record<string, unk
     channelTopicLimit: settings.channelTopicLimit,
     channelLimit: settings.channelLimit,
     channelHeartbeatSeconds: settings.channelHeartbeatSeconds,
+    githubTokenConfigured: settings.githubToken !== undefined,
   };
 }

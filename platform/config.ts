@@ -6,7 +6,9 @@
  * A bad or missing setting stops the process with a message that names the variable.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { canonicalPrincipal, principalProblem } from '../approvals/principal';
 import { projectHome } from './paths';
 
 export type Env = Record<string, string | undefined>;
@@ -47,6 +49,44 @@ const list = z.string().transform((text) =>
     .filter((item) => item.length > 0),
 );
 const url = z.string().url();
+/** `login=principal` pairs, comma-separated: Git host logins mapped to the principals they speak for. */
+const loginMap = z.string().transform((text, ctx) => {
+  const map: Record<string, string> = {};
+  for (const entry of text.split(',').map((item) => item.trim()).filter((item) => item.length > 0)) {
+    const eq = entry.indexOf('=');
+    const login = eq > 0 ? entry.slice(0, eq).trim().toLowerCase() : '';
+    const principal = eq > 0 ? canonicalPrincipal(entry.slice(eq + 1)) : undefined;
+    if (!/^[a-z0-9](?:[a-z0-9-]{0,38})(?:\[bot\])?$/.test(login) || !principal) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not login=principal` });
+      return z.NEVER;
+    }
+    map[login] = principal;
+  }
+  return map;
+});
+/** Principals: trimmed, case-insensitive, never blank (approvals/principal.ts). */
+const principalList = list.transform((items, ctx) => {
+  const principals: string[] = [];
+  for (const item of items) {
+    const principal = canonicalPrincipal(item);
+    if (!principal) {
+      ctx.addIssue({ code: 'custom', message: principalProblem(item) ?? `"${item}" is not a principal` });
+      return z.NEVER;
+    }
+    if (!principals.includes(principal)) principals.push(principal);
+  }
+  return principals;
+});
+/** `owner/repo` names, compared in lower case as GitHub does. */
+const repositoryList = list.transform((items, ctx) => {
+  for (const item of items) {
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(item)) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not owner/repo` });
+      return z.NEVER;
+    }
+  }
+  return items.map((item) => item.toLowerCase());
+});
 
 /** How a receiver finds and checks a signature. The seeds' scheme is the default; GitHub / Open Messaging's
  * `X-Hub-Signature-256: sha256=<hex>` is a matter of settings. */
@@ -212,9 +252,25 @@ const EnvSchema = z.object({
   LIFECYCLE_SIGNATURE_PREFIX: z.string().default(''),
   LIFECYCLE_TIMESTAMP_HEADER: z.string().default('X-Genesys-Event-Timestamp'),
   LIFECYCLE_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(90),
+  GITHUB_WEBHOOK_SECRETS: list.optional(),
+  GITHUB_SIGNATURE_HEADER: z.string().default('X-Hub-Signature-256'),
+  GITHUB_SIGNATURE_ENCODING: z.enum(['hex', 'base64']).default('hex'),
+  GITHUB_SIGNATURE_PREFIX: z.string().default('sha256='),
+  // GitHub signs the body only and sends no timestamp: empty means "no timestamp header".
+  GITHUB_TIMESTAMP_HEADER: z.string().default(''),
+  GITHUB_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
 
-  TOLLGATE_APPROVAL_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-  TOLLGATE_APPROVERS: list.default(['alice', 'bob', 'carol', 'dave']),
+  TOLLGATE_ALLOWED_SIGNERS: z.string().min(1).optional(),
+  TOLLGATE_GITHUB_API_URL: url.optional(),
+  TOLLGATE_GITHUB_TOKEN: z.string().min(1).optional(),
+  TOLLGATE_GITHUB_LOGINS: loginMap.default({}),
+  TOLLGATE_GITHUB_REPOSITORIES: repositoryList.optional(),
+  TOLLGATE_GITHUB_PATH_PATTERN: z
+    .string()
+    .refine((pattern) => pattern.includes('{type}') && pattern.includes('{id}'), 'must contain {type} and {id}')
+    .default('genesys/{type}/{id}.json'),
+  TOLLGATE_PULL_REQUEST_RECHECK_EVERY: durationSchema.default(10 * 60_000),
+  TOLLGATE_APPROVERS: principalList.default(['alice', 'bob', 'carol', 'dave']),
   TOLLGATE_REQUIRED_APPROVALS: z.coerce.number().int().min(1).default(2),
   TOLLGATE_APPROVAL_TTL: durationSchema.default(7 * 86_400_000),
   TOLLGATE_TARGETS: targetTypes.default({}),
@@ -261,7 +317,8 @@ export const SECRET_VARIABLES = [
   'GENESYS_CLIENT_SECRET',
   'CONFIG_AUDIT_WEBHOOK_SECRETS',
   'LIFECYCLE_WEBHOOK_SECRETS',
-  'TOLLGATE_APPROVAL_KEY',
+  'GITHUB_WEBHOOK_SECRETS',
+  'TOLLGATE_GITHUB_TOKEN',
   'CRM_CLIENT_SECRET',
   'DATABASE_URL',
 ] as const;
@@ -284,6 +341,20 @@ export function resolveFileVariables(env: Env): { env: Env; problems: string[] }
     }
   }
   return { env: resolved, problems };
+}
+
+export interface GitHubConfig {
+  apiUrl: string;
+  /** The worker's own token: it reads pull requests, reviews and files itself, never trusting CI to. */
+  token: string;
+  /** Git host login (lower case) → principal. A login not in the map is nobody's approval. */
+  logins: Record<string, string>;
+  /** `owner/repo` (lower case) a change may be linked to; undefined: any repository the token can read. */
+  repositories?: string[];
+  /** Where the file of a target lives in the repository: `{type}` and `{id}` are the target's. */
+  pathPattern: string;
+  /** How often a change linked to a pull request re-reads its reviews while awaiting approval. */
+  recheckEveryMs: number;
 }
 
 export interface TemporalConfig {
@@ -332,9 +403,15 @@ export interface Config {
     ackTimeoutMs: number;
     configAudit: { secrets: string[]; profile: SignatureProfile };
     lifecycle: { secrets: string[]; profile: SignatureProfile };
+    github: { secrets: string[]; profile: SignatureProfile };
   };
   changeGate: {
-    approvalKey?: string;
+    /** The allowed-signers file (public keys only) that SSH-signed submissions, approvals and rejections are
+     * verified against; sandbox default `<home>/allowed_signers`. Undefined: SSH signatures are refused. */
+    allowedSignersPath?: string;
+    /** The Git host whose pull-request reviews count as approvals; undefined when no token is configured. */
+    github?: GitHubConfig;
+    /** Canonical principals (trimmed, lower case). */
     approvers: string[];
     requiredApprovals: number;
     approvalTtlMs: number;
@@ -402,7 +479,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   const regionLogin = e.GENESYS_REGION ? `https://login.${e.GENESYS_REGION}` : undefined;
 
   const emulatorUrl = SANDBOX.emulatorUrl(e.EMULATOR_PORT);
-  const profile = (prefix: 'CONFIG_AUDIT' | 'LIFECYCLE'): SignatureProfile => ({
+  const profile = (prefix: 'CONFIG_AUDIT' | 'LIFECYCLE' | 'GITHUB'): SignatureProfile => ({
     header: e[`${prefix}_SIGNATURE_HEADER`],
     encoding: e[`${prefix}_SIGNATURE_ENCODING`],
     prefix: e[`${prefix}_SIGNATURE_PREFIX`],
@@ -411,9 +488,11 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   });
   const useTls = e.TEMPORAL_TLS || !!e.TEMPORAL_TLS_CERT || !!e.TEMPORAL_API_KEY;
 
+  const home = projectHome({ TOLLGATE_HOME: e.TOLLGATE_HOME });
+
   return {
     logLevel: e.LOG_LEVEL,
-    home: projectHome({ TOLLGATE_HOME: e.TOLLGATE_HOME }),
+    home,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -449,9 +528,20 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       ackTimeoutMs: e.RECEIVER_ACK_TIMEOUT,
       configAudit: { secrets: e.CONFIG_AUDIT_WEBHOOK_SECRETS ?? [], profile: profile('CONFIG_AUDIT') },
       lifecycle: { secrets: e.LIFECYCLE_WEBHOOK_SECRETS ?? [], profile: profile('LIFECYCLE') },
+      github: { secrets: e.GITHUB_WEBHOOK_SECRETS ?? [], profile: profile('GITHUB') },
     },
     changeGate: {
-      approvalKey: e.TOLLGATE_APPROVAL_KEY,
+      allowedSignersPath: e.TOLLGATE_ALLOWED_SIGNERS ?? (sandbox ? join(home, 'allowed_signers') : undefined),
+      github: e.TOLLGATE_GITHUB_TOKEN
+        ? {
+            apiUrl: e.TOLLGATE_GITHUB_API_URL ?? (sandbox ? `${emulatorUrl}/github` : 'https://api.github.com'),
+            token: e.TOLLGATE_GITHUB_TOKEN,
+            logins: e.TOLLGATE_GITHUB_LOGINS,
+            repositories: e.TOLLGATE_GITHUB_REPOSITORIES,
+            pathPattern: e.TOLLGATE_GITHUB_PATH_PATTERN,
+            recheckEveryMs: e.TOLLGATE_PULL_REQUEST_RECHECK_EVERY,
+          }
+        : undefined,
       approvers: e.TOLLGATE_APPROVERS,
       requiredApprovals: e.TOLLGATE_REQUIRED_APPROVALS,
       approvalTtlMs: e.TOLLGATE_APPROVAL_TTL,

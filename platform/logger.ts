@@ -13,7 +13,8 @@ export const REDACTED_KEYS = [
   'client_secret',
   'password',
   'authPassword',
-  'approvalKey',
+  // The worker's Git host token (config.changeGate.github.token).
+  'token',
   'apiKey',
   'access_token',
   'accessToken',

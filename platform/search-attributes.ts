@@ -14,6 +14,8 @@ export const TollgateTenant = defineSearchAttributeKey('TollgateTenant', SearchA
 export const TollgateKind = defineSearchAttributeKey('TollgateKind', SearchAttributeType.KEYWORD);
 /** How an audit arrived (`webhook` | `poll`): the heartbeat finds the last webhook-delivered audit by it. */
 export const TollgateSource = defineSearchAttributeKey('TollgateSource', SearchAttributeType.KEYWORD);
+/** `owner/repo#N` of the pull request a change is linked to: the GitHub webhook finds the changes to re-check by it. */
+export const TollgatePullRequest = defineSearchAttributeKey('TollgatePullRequest', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   TollgateState,
@@ -24,6 +26,7 @@ export const SEARCH_ATTRIBUTES = [
   TollgateTenant,
   TollgateKind,
   TollgateSource,
+  TollgatePullRequest,
 ];
 
 /** `name=Keyword` pairs, the form both `temporal server start-dev --search-attribute` and the CLI take. */

@@ -1,11 +1,12 @@
 /**
- * The receivers' HTTP app: health, readiness, metrics, the flood guard, the two webhook routes, and the one
- * error responder. There is deliberately no global body parser: each webhook route verifies the raw bytes first
+ * The receivers' HTTP app: health, readiness, metrics, the flood guard, the webhook routes (config audit,
+ * lifecycle, GitHub), and the one error responder. There is deliberately no global body parser: each webhook route verifies the raw bytes first
  * (receivers/verified-webhook.ts) and parses only what verified.
  */
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { configAuditRoute } from './config-audit';
 import type { ReceiverDeps } from './deps';
+import { githubRoute } from './github';
 import { errorResponder, routeNotFound } from './http-error';
 import { lifecycleRoute } from './lifecycle';
 
@@ -43,6 +44,7 @@ export function createReceiverApp(deps: ReceiverDeps, options: ReceiverAppOption
   app.use(floodGuard(deps));
   app.use(configAuditRoute(deps));
   app.use(lifecycleRoute(deps));
+  app.use(githubRoute(deps));
   for (const router of options.routes ?? []) app.use(router);
 
   app.use(routeNotFound);

@@ -1,8 +1,9 @@
 /**
  * The approval gate: a change is planned against the live object, and only the policy's approvals — distinct,
- * never the requester, from the configured set, bound to the payload hash, signed with the worker's key — let it
- * deploy. Every refusal comes back to CI with its reason and changes nothing. Real Temporal server, real worker,
- * the emulator over HTTP.
+ * never the requester, from the configured set, each an SSH signature by the approver's own key over this run's
+ * statement (bound to the payload hash), verified by the worker against its allowed signers — let it deploy.
+ * Every refusal comes back to CI with its reason and changes nothing. Real Temporal server, real worker, the
+ * emulator over HTTP, real keys (test/harness/stack.ts makes them as `npm start` does).
  */
 import { createHash } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -15,15 +16,18 @@ import {
   approveBy,
   planned,
   readObject,
+  reject,
   seedObject,
-  signature,
+  signAs,
+  statementOf,
   statusOf,
   submit,
+  submitStatement,
   waitForState,
   type ChangeHandle,
 } from './change-gate-support';
 import { useTestStack } from './fixtures';
-import { eventually, uniqueId, type TestStack } from './harness/stack';
+import { eventually, uniqueId } from './harness/stack';
 
 const stack = useTestStack({ env: { TOLLGATE_APPROVERS: 'alice,bob,carol,dave', TOLLGATE_REQUIRED_APPROVALS: '2' } });
 
@@ -69,13 +73,16 @@ describe('change plan', () => {
   it('treats the same change ID as the same change, and refuses it for a different payload', async () => {
     const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
     const changeId = uniqueId('ci-build');
-    const first = await submitChange(stack.client, stack.taskQueue, { changeId, target, desired: { greeting: 'hi' }, requester: 'alice' });
-    const again = await submitChange(stack.client, stack.taskQueue, { changeId, target, desired: { greeting: 'hi' }, requester: 'alice' });
+    const first = await submit(stack, { changeId, target, desired: { greeting: 'hi' }, requester: 'alice' });
+    const again = await submit(stack, { changeId, target, desired: { greeting: 'hi' }, requester: ' Alice' });
     expect(again.workflowId).toBe(first.workflowId);
     expect((await again.describe()).runId).toBe((await first.describe()).runId);
-    await expect(
-      submitChange(stack.client, stack.taskQueue, { changeId, target, desired: { greeting: 'something else' }, requester: 'alice' }),
-    ).rejects.toBeInstanceOf(ChangeIdConflictError);
+    await expect(submit(stack, { changeId, target, desired: { greeting: 'something else' }, requester: 'alice' })).rejects.toBeInstanceOf(ChangeIdConflictError);
+    // The requester's submission was proven by their key; the status says so, and names the run statements bind to.
+    const status = await planned(first);
+    expect(status.submittedBy).toMatchObject({ requester: 'alice', via: 'signature', keyFingerprint: expect.stringMatching(/^SHA256:/) });
+    expect(status.runId).toBe((await first.describe()).runId);
+    expect(status.namespace).toBe(stack.config.temporal.namespace);
   });
 
   it('ends a change that changes nothing as cancelled (no_change), without asking for approvals', async () => {
@@ -95,10 +102,13 @@ describe('change plan', () => {
 });
 
 describe('approval policy', () => {
-  it('refuses self-approval', async () => {
+  it('refuses self-approval, however the name is spelled, and a blank name', async () => {
     const { handle } = await openChange('alice');
-    const refused = await refusal(approve(stack, handle, 'alice'));
-    expect(refused.code).toBe('self_approval');
+    expect((await refusal(approve(stack, handle, 'alice'))).code).toBe('self_approval');
+    // The same person, differently cased and padded, with their own valid key: still the requester.
+    expect((await refusal(approve(stack, handle, ' ALICE ', { signedBy: 'alice' }))).code).toBe('self_approval');
+    const blank = await statementOf(handle, 'alice');
+    expect((await refusal(approve(stack, handle, '   ', { statement: blank, signedBy: 'alice' }))).code).toBe('blank_principal');
     expect((await statusOf(handle)).approvals).toHaveLength(0);
     expect(await updateEvents(handle)).toBe(0);
   });
@@ -106,34 +116,34 @@ describe('approval policy', () => {
   it('refuses a duplicate approver', async () => {
     const { handle } = await openChange();
     await approve(stack, handle, 'bob');
-    const refused = await refusal(approve(stack, handle, 'bob'));
+    const refused = await refusal(approve(stack, handle, 'BOB'));
     expect(refused.code).toBe('duplicate_approver');
     const status = await statusOf(handle);
     expect(status.approvals.map((a) => a.approver)).toEqual(['bob']);
+    expect(status.approvals[0]).toMatchObject({ via: 'signature', keyFingerprint: expect.stringMatching(/^SHA256:/) });
     expect(status.state).toBe('awaiting_approval');
   });
 
-  it('refuses an approval for the wrong payload hash', async () => {
-    const { handle } = await openChange();
-    const otherHash = 'f'.repeat(64);
-    const refused = await refusal(approve(stack, handle, 'bob', { payloadHash: otherHash }));
+  it('refuses an approval signed for another payload hash, in the validator', async () => {
+    const { handle, payloadHash } = await openChange();
+    const otherPayload = (await statementOf(handle, 'bob')).replace(payloadHash, 'f'.repeat(64));
+    const refused = await refusal(approve(stack, handle, 'bob', { statement: otherPayload }));
     expect(refused.code).toBe('wrong_payload_hash');
     expect((await statusOf(handle)).approvals).toHaveLength(0);
     expect(await updateEvents(handle)).toBe(0);
   });
 
-  it('refuses a bad signature, checked with the key only the worker holds', async () => {
-    const { handle, payloadHash } = await openChange();
-    // Signed with another key; and a signature for another approver; and one that is not hex at all.
-    const forged = signature({ ...stack, secrets: { ...stack.secrets, approvalKey: 'not-the-approval-key-at-all' } } as TestStack, (await statusOf(handle)).changeId, payloadHash, 'bob');
-    const otherApprover = signature(stack, (await statusOf(handle)).changeId, payloadHash, 'carol');
-    for (const bad of [forged, otherApprover]) {
-      const error = await approve(stack, handle, 'bob', { signature: bad }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect(refusalOf(error)?.code).toBe('bad_signature');
-      expect((error as WorkflowUpdateFailedError & { cause: { type: string } }).cause.type).toBe('BadApprovalSignature');
-    }
-    expect((await refusal(approve(stack, handle, 'bob', { signature: 'zz-not-hex' }))).code).toBe('bad_signature');
+  it("refuses a signature that is not the approver's, checked against the allowed signers by the worker", async () => {
+    const { handle } = await openChange();
+    const statement = await statementOf(handle, 'bob');
+    // carol's valid signature of bob's statement, presented as bob.
+    const error = await approve(stack, handle, 'bob', { signedBy: 'carol' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(refusalOf(error)?.code).toBe('bad_signature');
+    expect(refusalOf(error)?.message).toMatch(/belongs to carol/);
+    expect((error as WorkflowUpdateFailedError & { cause: { type: string } }).cause.type).toBe('BadApprovalSignature');
+    // Not an SSH signature at all: refused in the validator.
+    expect((await refusal(approve(stack, handle, 'bob', { statement, signature: 'ab'.repeat(32) }))).code).toBe('bad_signature');
     const status = await statusOf(handle);
     expect(status.approvals).toHaveLength(0);
     expect(status.state).toBe('awaiting_approval');
@@ -141,29 +151,39 @@ describe('approval policy', () => {
 
   it('refuses an unknown approver', async () => {
     const { handle } = await openChange();
-    const refused = await refusal(approve(stack, handle, 'mallory'));
+    const statement = await statementOf(handle, 'mallory');
+    const refused = await refusal(approve(stack, handle, 'mallory', { statement, signature: signAs(stack, 'dave', statement) }));
     expect(refused.code).toBe('unknown_approver');
     expect(await updateEvents(handle)).toBe(0);
   });
 
-  it('ends the change on one rejection, and refuses approvals after it', async () => {
+  it('ends the change on one signed rejection, and refuses approvals after it', async () => {
     const { handle } = await openChange();
     await approve(stack, handle, 'bob');
-    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'carol', reason: 'breaks the after-hours menu' }] });
+    await reject(stack, handle, 'carol', 'breaks the after-hours menu');
     const status = await handle.result();
     expect(status.state).toBe('rejected');
-    expect(status.rejection).toMatchObject({ by: 'carol', reason: 'breaks the after-hours menu' });
+    expect(status.rejection).toMatchObject({ by: 'carol', reason: 'breaks the after-hours menu', via: 'signature' });
     // The change is over: Temporal itself refuses any further update (the CLI reports it as not_awaiting_approval).
-    await expect(approve(stack, handle, 'dave')).rejects.toThrow(/already completed/);
+    await expect(approve(stack, handle, 'dave', { statement: 'x', signature: 'y' })).rejects.toThrow(/already completed/);
     expect((await statusOf(handle)).approvals.map((a) => a.approver)).toEqual(['bob']);
   });
 
-  it('lets the requester withdraw (cancelled), and refuses a rejection from outside the approver set', async () => {
+  it('refuses an unsigned rejection, one signed by someone else, and one from outside the approver set; the requester withdraws (signed)', async () => {
     const { handle } = await openChange('alice');
-    const refused = await refusal(handle.executeUpdate(rejectUpdate, { args: [{ approver: 'mallory', reason: 'no' }] }));
-    expect(refused.code).toBe('unknown_approver');
-    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'alice', reason: 'wrong ticket' }] });
-    expect((await handle.result()).state).toBe('cancelled');
+    const statement = await statementOf(handle, 'carol', 'reject');
+    expect((await refusal(handle.executeUpdate(rejectUpdate, { args: [{ approver: 'carol', reason: 'no', statement, signature: '' }] }))).code).toBe('unsigned');
+    expect((await refusal(handle.executeUpdate(rejectUpdate, { args: [{ approver: 'carol', reason: 'no', statement: '', signature: '' }] }))).code).toBe('unsigned');
+    expect(await updateEvents(handle)).toBe(0);
+    // Anyone who can reach Temporal could name the requester; without the requester's key it is refused.
+    expect((await refusal(reject(stack, handle, 'alice', 'withdraw', { signedBy: 'dave' }))).code).toBe('bad_signature');
+    const mallory = await statementOf(handle, 'mallory', 'reject');
+    expect((await refusal(reject(stack, handle, 'mallory', 'no', { statement: mallory, signature: signAs(stack, 'dave', mallory) }))).code).toBe('unknown_approver');
+    expect((await statusOf(handle)).state).toBe('awaiting_approval');
+    await reject(stack, handle, 'alice', 'wrong ticket');
+    const status = await handle.result();
+    expect(status.state).toBe('cancelled');
+    expect(status.stateReason).toBe('withdrawn by alice: wrong ticket');
   });
 
   it('deploys only after two distinct approvals, then is audited through the webhook', async () => {
@@ -181,6 +201,39 @@ describe('approval policy', () => {
     const object = await readObject(stack, target);
     expect(object.fields).toEqual({ greeting: 'welcome', queue: 'sales' });
     expect(object.modifiedBy?.kind).toBe('client');
+  });
+});
+
+describe('submissions', () => {
+  it('refuses (and plans nothing for) an unsigned submission, one signed by someone else, and a blank requester', async () => {
+    const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+    const unsigned = await submit(stack, { target, desired: { greeting: 'x' }, requester: 'alice' }, { unsigned: true });
+    const byBob = await submit(stack, { target, desired: { greeting: 'x' }, requester: 'alice' }, { signedBy: 'bob' });
+    const blankId = uniqueId('blank');
+    const aliceSigned = submitStatement(stack, { changeId: blankId, target, desired: { greeting: 'x' }, requester: 'alice' });
+    const blank = await submit(stack, { changeId: blankId, target, desired: { greeting: 'x' }, requester: '  ', submission: { signature: signAs(stack, 'alice', aliceSigned) } });
+    for (const [handle, code] of [
+      [unsigned, 'unsigned'],
+      [byBob, 'bad_signature'],
+      [blank, 'blank_principal'],
+    ] as const) {
+      const status = await handle.result();
+      expect(status.state).toBe('refused');
+      expect(status.stateReason).toMatch(new RegExp(`^${code}: `));
+      expect(status.plan).toBeUndefined();
+    }
+  });
+
+  it('refuses a signature over another request (the fields changed after signing)', async () => {
+    const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+    const changeId = uniqueId('chg');
+    // alice signed { greeting: 'hi' } for this change ID; the same signature on other fields is refused.
+    const honest = { changeId, target, desired: { greeting: 'hi' }, requester: 'alice' };
+    const aliceSignature = signAs(stack, 'alice', submitStatement(stack, honest));
+    const tampered = await submitChange(stack.client, stack.taskQueue, { ...honest, desired: { greeting: 'pwned' }, submission: { signature: aliceSignature } });
+    const status = await tampered.result();
+    expect(status.state).toBe('refused');
+    expect(status.stateReason).toMatch(/^bad_signature: /);
   });
 });
 

@@ -4,14 +4,14 @@
  * code: 0 only for a change deployed and verified, 1 for any other outcome (with the state and reason), 2 for
  * bad input, 3 for an unknown change.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signApproval } from '../approvals/approval-hmac';
-import { readObject, seedObject } from './change-gate-support';
+import { readObject, seedObject, signAs } from './change-gate-support';
 import { useTestStack } from './fixtures';
 import { eventually, uniqueId } from './harness/stack';
+import { sshKeygenPath } from './ssh-keygen';
 
 const ROOT = join(__dirname, '..');
 const stack = useTestStack();
@@ -29,12 +29,19 @@ interface Run {
 }
 
 function tollgate(...args: string[]): Promise<Run> {
+  return tollgateWithInput(undefined, ...args);
+}
+
+/** Runs the CLI with `input` on its standard input (for `--signature -`). */
+function tollgateWithInput(input: string | undefined, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/tollgate.js'), ...args], {
       cwd: ROOT,
-      // Only the environment configures the CLI here (no .tollgate/sandbox.env in this home).
-      env: { ...process.env, ...stack.env, TOLLGATE_HOME: dir },
+      // Only the environment configures the CLI here; its home (the stack's) holds the sandbox keys
+      // (keys/<name>, allowed_signers) and no sandbox.env.
+      env: { ...process.env, ...stack.env },
     });
+    child.stdin.end(input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -83,27 +90,46 @@ it('submit prints the ID and the plan; the same --change-id again is the same ch
   expect(text.stdout).toMatch(/queue: "sales" → "support"/);
 });
 
-it('approve signs with TOLLGATE_APPROVAL_KEY; a refused approval exits 1 with its code; wait exits 0 once deployed and verified', async () => {
+it('approve takes --key, or an ssh-keygen signature of `change statement`; a refused approval exits 1 with its code; wait exits 0 once deployed and verified', async () => {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
   const changeId = uniqueId('pr-43');
   const submitted = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', await desiredFile({ greeting: 'welcome' }), '--requester', 'alice', '--change-id', changeId, '--json');
   expect(submitted.code).toBe(0);
+  expect(submitted.json.submittedBy).toMatchObject({ requester: 'alice', via: 'signature' });
 
+  // alice's own key (the sandbox default for --approver alice) cannot approve her change.
   const self = await tollgate('change', 'approve', changeId, '--approver', 'alice', '--json');
   expect(self.code).toBe(1);
   expect(self.json).toMatchObject({ ok: false, code: 'self_approval', state: 'awaiting_approval' });
 
-  const forged = await tollgate('change', 'approve', changeId, '--approver', 'bob', '--signature', 'ab'.repeat(32), '--json');
+  const statement = await tollgate('change', 'statement', changeId, '--as', 'bob');
+  expect(statement.code).toBe(0);
+  expect(statement.stdout).toBe(
+    `tollgate-statement v1\nnamespace: default\nchange: ${changeId}\nrun: ${submitted.json.runId}\ntarget: ivr/${target.id}\nbase-version: 1\n` +
+      `payload-sha256: ${submitted.json.plan.payloadHash}\ndecision: approve\nprincipal: bob\n`,
+  );
+  // carol's signature of bob's statement, presented as bob.
+  const forgedPath = join(dir, `${uniqueId('forged')}.sig`);
+  await writeFile(forgedPath, signAs(stack, 'carol', statement.stdout));
+  const forged = await tollgate('change', 'approve', changeId, '--approver', 'bob', '--signature', forgedPath, '--json');
   expect(forged.code).toBe(1);
   expect(forged.json.code).toBe('bad_signature');
 
-  const bob = await tollgate('change', 'approve', changeId, '--approver', 'bob');
+  const bob = await tollgate('change', 'approve', changeId, '--approver', 'bob', '--key', stack.keyPath('bob'));
   expect(bob.code).toBe(0);
   expect(bob.stdout).toMatch(/approved by bob \(1\/2\)/);
-  // A signature made elsewhere (e.g. by an approval bot holding the key) is accepted as is.
-  const hash = submitted.json.plan.payloadHash as string;
-  const carol = await tollgate('change', 'approve', changeId, '--approver', 'carol', '--signature', signApproval(stack.secrets.approvalKey, changeId, hash, 'carol'), '--json');
+
+  // carol signs elsewhere with the real ssh-keygen, and CI passes the armored signature.
+  const carolStatement = await tollgate('change', 'statement', changeId, '--as', 'carol');
+  const statementPath = join(dir, `${uniqueId('statement')}.txt`);
+  await writeFile(statementPath, carolStatement.stdout);
+  execFileSync(sshKeygenPath(), ['-Y', 'sign', '-n', 'tollgate', '-f', stack.keyPath('carol'), statementPath], { stdio: 'pipe' });
+  const carol = await tollgate('change', 'approve', changeId, '--approver', 'carol', '--signature', `${statementPath}.sig`, '--json');
   expect(carol.code).toBe(0);
+  expect(carol.json.approvals.map((a: { approver: string; via: string }) => [a.approver, a.via])).toEqual([
+    ['bob', 'signature'],
+    ['carol', 'signature'],
+  ]);
 
   const wait = await tollgate('change', 'wait', changeId, '--timeout', '2m', '--json');
   expect(wait.code).toBe(0);
@@ -118,6 +144,43 @@ it('approve signs with TOLLGATE_APPROVAL_KEY; a refused approval exits 1 with it
   const late = await tollgate('change', 'approve', changeId, '--approver', 'dave', '--json');
   expect(late.code).toBe(1);
   expect(late.json.code).toBe('not_awaiting_approval');
+});
+
+it('reject must be signed: a signature read from stdin; an unsigned or blank-named decision is refused', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+  const changeId = uniqueId('pr-47');
+  await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', await desiredFile({ greeting: 'welcome' }), '--requester', 'alice', '--change-id', changeId);
+  const blank = await tollgate('change', 'approve', changeId, '--approver', '  ', '--json');
+  expect(blank.code).toBe(1);
+  expect(blank.json.code).toBe('blank_principal');
+  const emptySignature = await tollgateWithInput('', 'change', 'reject', changeId, '--approver', 'bob', '--reason', 'no', '--signature', '-', '--json');
+  expect(emptySignature.code).toBe(1);
+  expect(emptySignature.json.code).toBe('unsigned');
+  const statement = await tollgate('change', 'statement', changeId, '--as', 'dave', '--decision', 'reject', '--json');
+  expect(statement.json.statement).toMatch(/\ndecision: reject\nprincipal: dave\n$/);
+  const rejected = await tollgateWithInput(signAs(stack, 'dave', statement.json.statement), 'change', 'reject', changeId, '--approver', 'dave', '--reason', 'not today', '--signature', '-');
+  expect(rejected.code).toBe(0);
+  expect(rejected.stdout).toMatch(/rejected by dave: not today/);
+});
+
+it('submit --pull-request OWNER/REPO#N --path FILE links the change: no key in CI, the reviews approve it', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
+  const path = `genesys/ivr/${target.id}.json`;
+  const content = `${JSON.stringify({ greeting: 'from the pull request' }, null, 2)}\n`;
+  const pull = await stack.emulator.admin<{ number: number; headSha: string }>('POST', '/github/repos/acme/config/pulls', { author: 'carol', files: { [path]: content } });
+  const file = join(dir, `${uniqueId('pr')}.json`);
+  await writeFile(file, content);
+  const changeId = uniqueId('pr-48');
+  const printed = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', file, '--requester', 'carol', '--change-id', changeId, '--pull-request', `acme/config#${pull.number}`, '--path', path, '--print-statement');
+  expect(printed.stdout).toMatch(new RegExp(`\\npull-request: acme/config#${pull.number}:${path}\\ndecision: submit\\nprincipal: carol\\n$`));
+  const submitted = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', file, '--requester', 'carol', '--change-id', changeId, '--pull-request', `acme/config#${pull.number}`, '--path', path, '--json');
+  expect(submitted.code).toBe(0);
+  expect(submitted.json).toMatchObject({ state: 'awaiting_approval', submittedBy: { requester: 'carol', via: 'pull_request' }, pullRequest: { plannedCommit: pull.headSha } });
+  for (const user of ['alice', 'dave']) await stack.emulator.admin('POST', `/github/repos/acme/config/pulls/${pull.number}/reviews`, { user, state: 'APPROVED' });
+  const wait = await tollgate('change', 'wait', changeId, '--timeout', '2m', '--json');
+  expect(wait.code).toBe(0);
+  expect(wait.json.approvals.map((a: { approver: string; via: string }) => `${a.approver}:${a.via}`)).toEqual(['alice:review', 'dave:review']);
+  expect((await tollgate('change', 'submit', '--target', 'ivr/x', '--file', file, '--requester', 'carol', '--pull-request', 'not-a-pr')).code).toBe(2);
 });
 
 it('reject ends the change, and wait exits 1 with the state and the reason', async () => {

@@ -7,8 +7,16 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createAlertSender } from '../activities/alerts';
 import { createChangeGateActivities } from '../activities/change-gate';
-import { signApproval } from '../approvals/approval-hmac';
-import { emulatorSettingsFor, generateSandboxSecrets, sandboxEnv } from '../cli/sandbox';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AllowedSignersFile } from '../approvals/allowed-signers';
+import { signStatement } from '../approvals/signed-statement';
+import { parsePrivateKey } from '../approvals/ssh-keys';
+import { renderStatement } from '../approvals/statement';
+import { submissionStatement } from '../approvals/submission';
+import { statementFor } from '../client/change-gate';
+import { emulatorSettingsFor, ensureSandboxKeys, generateSandboxSecrets, sandboxEnv, sandboxKeyFile } from '../cli/sandbox';
 import { startEmulator, type RunningEmulator } from '../emulator/server';
 import { GenesysClient } from '../genesys/client';
 import { loadConfig } from '../platform/config';
@@ -27,6 +35,10 @@ let workers: Worker[];
 let running: Promise<unknown>;
 const secrets = generateSandboxSecrets();
 const taskQueue = uniqueId('expiry');
+// Real keys, made as `npm start` makes them: the submission and the approval below are signed and verified.
+const home = mkdtempSync(join(tmpdir(), 'tollgate-expiry-'));
+const keys = ensureSandboxKeys(home);
+const sign = (name: string, text: string) => signStatement(text, parsePrivateKey(readFileSync(sandboxKeyFile(home, name), 'utf8')));
 
 beforeAll(async () => {
   const path = process.env.TOLLGATE_TEMPORAL_TEST_SERVER_BIN ?? (await ensureTestServer({ env: process.env }));
@@ -46,6 +58,7 @@ beforeAll(async () => {
     genesys: new GenesysClient(config.genesys, { logger }),
     alerts: createAlertSender({ logger }),
     databaseUrl: '',
+    allowedSigners: new AllowedSignersFile(keys.allowedSignersPath),
   });
   const bundle = await workflowBundle();
   workers = await Promise.all([
@@ -75,10 +88,12 @@ async function seed(): Promise<{ type: string; id: string }> {
 it('expires a change that is not approved within 7 days, even with one approval', async () => {
   const target = await seed();
   const changeId = uniqueId('chg');
+  const input = { changeId, target, desired: { greeting: 'welcome' }, requester: 'alice' };
+  const submission = { signature: sign('alice', renderStatement(submissionStatement(input, 'default'))) };
   const handle = await env.client.workflow.start(changeWorkflow, {
     workflowId: changeWorkflowId(changeId),
     taskQueue,
-    args: [{ changeId, target, desired: { greeting: 'welcome' }, requester: 'alice' }],
+    args: [{ ...input, submission }],
   });
   // Wait (on the real clock, the server is not skipping while we poll) for the plan, then approve once.
   const status = await eventually('the plan', async () => {
@@ -86,8 +101,8 @@ it('expires a change that is not approved within 7 days, even with one approval'
     return current.state === 'planning' ? undefined : current;
   });
   expect(status.state).toBe('awaiting_approval');
-  const payloadHash = status.plan!.payloadHash;
-  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', payloadHash, signature: signApproval(secrets.approvalKey, changeId, payloadHash, 'bob') }] });
+  const statement = statementFor(status, 'approve', 'bob')!;
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', statement, signature: sign('bob', statement) }] });
 
   const before = await env.currentTimeMs();
   const result = await handle.result(); // time skips to the TTL

@@ -1,13 +1,26 @@
 /**
- * Shared steps of the change-gate tests: seed an object in the emulator, submit a change, approve it the way CI
- * does (signed with the approval key), and wait for states — all through the real Temporal client and the
- * emulator's HTTP API.
+ * Shared steps of the change-gate tests: seed an object in the emulator, submit a change signed by its requester,
+ * approve or reject it the way a person does (their own SSH key over this run's statement, from the stack's
+ * sandbox keys), and wait for states — all through the real Temporal client and the emulator's HTTP API.
  */
+import { readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
-import { signApproval } from '../approvals/approval-hmac';
-import { submitChange } from '../client/change-gate';
+import { canonicalPrincipal } from '../approvals/principal';
+import { signStatement } from '../approvals/signed-statement';
+import { parsePrivateKey } from '../approvals/ssh-keys';
+import { renderStatement } from '../approvals/statement';
+import { submissionStatement } from '../approvals/submission';
+import { statementFor, submitChange } from '../client/change-gate';
 import type { changeWorkflow } from '../workflows/change';
-import { approveUpdate, statusQuery, type ChangeInput, type ChangeState, type ChangeStatus } from '../workflows/change-messages';
+import {
+  approveUpdate,
+  pullRequestReference,
+  rejectUpdate,
+  statusQuery,
+  type ChangeInput,
+  type ChangeState,
+  type ChangeStatus,
+} from '../workflows/change-messages';
 import { targetQuery, type TargetSnapshot } from '../workflows/target-messages';
 import { targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import { eventually, uniqueId, type TestStack } from './harness/stack';
@@ -36,8 +49,34 @@ export async function readObject(stack: TestStack, target: TargetRef): Promise<E
   return { id, type, version, lastModifiedTime, modifiedBy, fields };
 }
 
-export async function submit(stack: TestStack, input: Omit<ChangeInput, 'changeId'> & { changeId?: string }): Promise<ChangeHandle> {
-  return submitChange(stack.client, stack.taskQueue, { changeId: uniqueId('chg'), ...input });
+/** Signs `text` with a sandbox person's private key (alice, bob, carol, dave), as `--key` does. */
+export function signAs(stack: TestStack, keyHolder: string, text: string): string {
+  return signStatement(text, parsePrivateKey(readFileSync(stack.keyPath(keyHolder), 'utf8')));
+}
+
+/** The `submit` statement of `input` (what its requester signs). */
+export function submitStatement(stack: TestStack, input: ChangeInput): string {
+  return renderStatement(
+    submissionStatement(
+      { ...input, pullRequest: input.pullRequest ? pullRequestReference(input.pullRequest) : undefined },
+      stack.config.temporal.namespace,
+    ),
+  );
+}
+
+/**
+ * Submits a change signed by its requester's key, as the CLI does; `unsigned` submits it without a signature,
+ * `signedBy` signs with someone else's key. A change linked to a pull request is not signed unless asked.
+ */
+export async function submit(
+  stack: TestStack,
+  input: Omit<ChangeInput, 'changeId'> & { changeId?: string },
+  options: { unsigned?: boolean; signedBy?: string } = {},
+): Promise<ChangeHandle> {
+  const full: ChangeInput = { changeId: uniqueId('chg'), ...input };
+  const signer = options.signedBy ?? (input.pullRequest ? undefined : canonicalPrincipal(input.requester));
+  if (!options.unsigned && !full.submission && signer) full.submission = { signature: signAs(stack, signer, submitStatement(stack, full)) };
+  return submitChange(stack.client, stack.taskQueue, full);
 }
 
 export async function statusOf(handle: ChangeHandle): Promise<ChangeStatus> {
@@ -64,17 +103,36 @@ export async function planned(handle: ChangeHandle): Promise<ChangeStatus> {
   return waitForState(handle, ['awaiting_approval', 'cancelled', 'failed'], 30_000);
 }
 
-export function signature(stack: TestStack, changeId: string, payloadHash: string, approver: string): string {
-  return signApproval(stack.secrets.approvalKey, changeId, payloadHash, approver);
+/** The statement `principal` signs to approve (or reject) the change as it stands. */
+export async function statementOf(handle: ChangeHandle, principal: string, decision: 'approve' | 'reject' = 'approve'): Promise<string> {
+  const statement = statementFor(await statusOf(handle), decision, principal);
+  if (!statement) throw new Error(`${handle.workflowId} has no plan yet`);
+  return statement;
 }
 
-/** Approves as CI does: the plan's hash, signed with the approval key. */
-export async function approve(stack: TestStack, handle: ChangeHandle, approver: string, overrides: { payloadHash?: string; signature?: string } = {}) {
-  const status = await statusOf(handle);
-  const payloadHash = overrides.payloadHash ?? status.plan!.payloadHash;
-  return handle.executeUpdate(approveUpdate, {
-    args: [{ approver, payloadHash, signature: overrides.signature ?? signature(stack, status.changeId, payloadHash, approver) }],
-  });
+export interface DecisionOverrides {
+  /** The statement presented (default: this run's statement for the approver). */
+  statement?: string;
+  /** The signature presented (default: the statement signed with `signedBy`'s key). */
+  signature?: string;
+  /** Whose key signs (default: the approver's own). */
+  signedBy?: string;
+}
+
+async function signedDecision(stack: TestStack, handle: ChangeHandle, approver: string, decision: 'approve' | 'reject', overrides: DecisionOverrides) {
+  const statement = overrides.statement ?? (await statementOf(handle, canonicalPrincipal(approver) ?? 'nobody', decision));
+  const signature = overrides.signature ?? signAs(stack, overrides.signedBy ?? canonicalPrincipal(approver)!, statement);
+  return { approver, statement, signature };
+}
+
+/** Approves as a person does: this run's statement, signed with their own key. */
+export async function approve(stack: TestStack, handle: ChangeHandle, approver: string, overrides: DecisionOverrides = {}) {
+  return handle.executeUpdate(approveUpdate, { args: [await signedDecision(stack, handle, approver, 'approve', overrides)] });
+}
+
+/** Rejects (or, as the requester, withdraws), signed like an approval. */
+export async function reject(stack: TestStack, handle: ChangeHandle, approver: string, reason: string, overrides: DecisionOverrides = {}) {
+  return handle.executeUpdate(rejectUpdate, { args: [{ ...(await signedDecision(stack, handle, approver, 'reject', overrides)), reason }] });
 }
 
 export async function approveBy(stack: TestStack, handle: ChangeHandle, approvers: string[]): Promise<void> {

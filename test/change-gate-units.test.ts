@@ -1,14 +1,14 @@
 /**
- * The change gate's pure parts: canonical JSON and the 3-way re-merge, the approval policy, approval signatures,
- * the conflict back-off and "business hours" for the heartbeat.
+ * The change gate's pure parts: canonical JSON and the 3-way re-merge, the approval policy (the statement an
+ * approval must be signed over, and every refusal code), the conflict back-off and "business hours" for the
+ * heartbeat. The signatures themselves are held to ssh-keygen in test/approvals.test.ts.
  */
 import { withinBusinessHours } from '../activities/business-hours';
 import { payloadHash } from '../activities/plan';
-import { approvalSignatureValid, signApproval } from '../approvals/approval-hmac';
 import { BusinessHoursSchema } from '../platform/config';
 import { canonicalJson } from '../workflows/canonical-json';
 import { conflictBackoffMs } from '../workflows/change';
-import { approvalMessage, approvalRefusal, rejectionRefusal, type ApprovalContext } from '../workflows/change-policy';
+import { approvalRefusal, decisionStatementText, rejectionRefusal, type ApprovalContext } from '../workflows/change-policy';
 import { applyChanges, diffFields, divergedFields, invertChanges, readBackMismatch, restoringPatch } from '../workflows/config-merge';
 import { parseTargetAddress } from '../workflows/workflow-ids';
 
@@ -79,53 +79,57 @@ describe('diff and 3-way merge', () => {
 describe('approval policy', () => {
   const hash = 'a'.repeat(64);
   const context: ApprovalContext = {
+    namespace: 'default',
     changeId: 'chg-1',
+    runId: 'run-1',
+    target: { type: 'ivr', id: 'main' },
     state: 'awaiting_approval',
     requester: 'alice',
     approvers: ['alice', 'bob', 'carol'],
-    approvals: [{ approver: 'bob', payloadHash: hash, approvedAt: '' }],
-    payloadHash: hash,
+    approvals: [{ approver: 'bob', payloadHash: hash, approvedAt: '', via: 'signature' }],
+    plan: { baseVersion: 3, payloadHash: hash },
   };
-  const request = (approver: string, overrides: Partial<{ payloadHash: string; signature: string }> = {}) => ({
+  const armored = '-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n';
+  const request = (approver: string, overrides: Partial<{ statement: string; signature: string }> = {}) => ({
     approver,
-    payloadHash: overrides.payloadHash ?? hash,
-    signature: overrides.signature ?? 'b'.repeat(64),
+    statement: overrides.statement ?? decisionStatementText({ ...context, plan: context.plan! }, 'approve', approver.trim() || 'x'),
+    signature: overrides.signature ?? armored,
   });
 
   it('gives each refusal its stable code', () => {
+    const other = (changes: Partial<ApprovalContext> & { plan?: ApprovalContext['plan'] }) =>
+      decisionStatementText({ ...context, ...changes, plan: changes.plan ?? context.plan! }, 'approve', 'carol');
     expect(approvalRefusal({ ...context, state: 'expired' }, request('carol'))?.code).toBe('not_awaiting_approval');
+    expect(approvalRefusal(context, request(' \t'))?.code).toBe('blank_principal');
+    expect(approvalRefusal(context, request('carol', { signature: '' }))?.code).toBe('unsigned');
     expect(approvalRefusal(context, request('alice'))?.code).toBe('self_approval');
+    expect(approvalRefusal(context, request(' Alice'))?.code).toBe('self_approval');
     expect(approvalRefusal(context, request('mallory'))?.code).toBe('unknown_approver');
-    expect(approvalRefusal(context, request('bob'))?.code).toBe('duplicate_approver');
-    expect(approvalRefusal(context, request('carol', { payloadHash: 'c'.repeat(64) }))?.code).toBe('wrong_payload_hash');
-    expect(approvalRefusal(context, request('carol', { signature: 'not hex' }))?.code).toBe('bad_signature');
+    expect(approvalRefusal(context, request('Bob'))?.code).toBe('duplicate_approver');
+    expect(approvalRefusal(context, request('carol', { statement: other({ changeId: 'chg-2' }) }))?.code).toBe('wrong_change');
+    expect(approvalRefusal(context, request('carol', { statement: other({ runId: 'run-0' }) }))?.code).toBe('wrong_run');
+    expect(approvalRefusal(context, request('carol', { statement: other({ plan: { baseVersion: 2, payloadHash: hash } }) }))?.code).toBe('wrong_base_version');
+    expect(approvalRefusal(context, request('carol', { statement: other({ plan: { baseVersion: 3, payloadHash: 'c'.repeat(64) } }) }))?.code).toBe('wrong_payload_hash');
+    expect(approvalRefusal(context, request('carol', { statement: other({ namespace: 'prod' }) }))?.code).toBe('wrong_namespace');
+    expect(approvalRefusal(context, request('carol', { statement: request('dave').statement }))?.code).toBe('principal_mismatch');
+    expect(approvalRefusal(context, request('carol', { statement: 'approve it' }))?.code).toBe('malformed_statement');
+    expect(approvalRefusal(context, request('carol', { signature: 'b'.repeat(64) }))?.code).toBe('bad_signature');
     expect(approvalRefusal(context, request('carol'))).toBeUndefined();
   });
 
-  it('lets approvers reject and the requester withdraw, with a reason', () => {
-    expect(rejectionRefusal(context, { approver: 'carol', reason: 'no' })).toBeUndefined();
-    expect(rejectionRefusal(context, { approver: 'alice', reason: 'withdrawn' })).toBeUndefined();
-    expect(rejectionRefusal(context, { approver: 'mallory', reason: 'no' })?.code).toBe('unknown_approver');
-    expect(rejectionRefusal(context, { approver: 'carol', reason: ' ' })?.code).toBe('missing_reason');
-  });
-});
-
-describe('approval signatures', () => {
-  const key = 'k'.repeat(32);
-  it('bind the change, the payload hash and the approver', () => {
-    const signature = signApproval(key, 'chg-1', 'h1', 'bob');
-    expect(approvalMessage('chg-1', 'h1', 'bob')).toBe('chg-1\nh1\nbob');
-    expect(approvalSignatureValid(key, 'chg-1', 'h1', 'bob', signature)).toBe(true);
-    expect(approvalSignatureValid(key, 'chg-2', 'h1', 'bob', signature)).toBe(false);
-    expect(approvalSignatureValid(key, 'chg-1', 'h2', 'bob', signature)).toBe(false);
-    expect(approvalSignatureValid(key, 'chg-1', 'h1', 'carol', signature)).toBe(false);
-    expect(approvalSignatureValid('x'.repeat(32), 'chg-1', 'h1', 'bob', signature)).toBe(false);
-  });
-
-  it('never throw on a wrong length or non-hex input', () => {
-    expect(approvalSignatureValid(key, 'c', 'h', 'bob', 'abc')).toBe(false);
-    expect(approvalSignatureValid(key, 'c', 'h', 'bob', 'z'.repeat(64))).toBe(false);
-    expect(approvalSignatureValid(key, 'c', 'h', 'bob', undefined as unknown as string)).toBe(false);
+  it('lets approvers reject and the requester withdraw, signed and with a reason', () => {
+    const rejection = (approver: string, reason: string, overrides: Partial<{ signature: string }> = {}) => ({
+      approver,
+      reason,
+      statement: decisionStatementText({ ...context, plan: context.plan! }, 'reject', approver),
+      signature: overrides.signature ?? armored,
+    });
+    expect(rejectionRefusal(context, rejection('carol', 'no'))).toBeUndefined();
+    expect(rejectionRefusal(context, rejection('alice', 'withdrawn'))).toBeUndefined();
+    expect(rejectionRefusal(context, rejection('carol', 'no', { signature: '' }))?.code).toBe('unsigned');
+    expect(rejectionRefusal(context, rejection('mallory', 'no'))?.code).toBe('unknown_approver');
+    expect(rejectionRefusal(context, rejection('carol', ' '))?.code).toBe('missing_reason');
+    expect(rejectionRefusal(context, { ...rejection('carol', 'no'), statement: request('carol').statement })?.code).toBe('wrong_decision');
   });
 });
 

@@ -2,9 +2,11 @@
  * Configuration (platform/config.ts): read once from the environment, validated, `*_FILE` secrets, and a message
  * that names every bad setting.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { approvalSourcesProblems } from '../approvals/approval-sources';
 import { ConfigError, loadConfig, parseDuration, parseEnvFile, targetTypePolicy, withSandboxEnv } from '../platform/config';
 
 describe('configuration', () => {
@@ -42,15 +44,74 @@ describe('configuration', () => {
 
   it('reads every secret from a *_FILE path, and refuses both forms at once', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
-    writeFileSync(join(dir, 'key'), 'a-very-long-approval-key\n');
+    writeFileSync(join(dir, 'token'), 'ghs_the-workers-own-token\n');
     writeFileSync(join(dir, 'secrets'), 'old-secret,new-secret');
-    const config = loadConfig({ TOLLGATE_APPROVAL_KEY_FILE: join(dir, 'key'), LIFECYCLE_WEBHOOK_SECRETS_FILE: join(dir, 'secrets') });
-    expect(config.changeGate.approvalKey).toBe('a-very-long-approval-key');
+    const config = loadConfig({
+      TOLLGATE_GITHUB_TOKEN_FILE: join(dir, 'token'),
+      LIFECYCLE_WEBHOOK_SECRETS_FILE: join(dir, 'secrets'),
+      GITHUB_WEBHOOK_SECRETS_FILE: join(dir, 'secrets'),
+    });
+    expect(config.changeGate.github?.token).toBe('ghs_the-workers-own-token');
     expect(config.receivers.lifecycle.secrets).toEqual(['old-secret', 'new-secret']);
-    expect(() => loadConfig({ TOLLGATE_APPROVAL_KEY: 'x'.repeat(20), TOLLGATE_APPROVAL_KEY_FILE: join(dir, 'key') })).toThrow(
-      /TOLLGATE_APPROVAL_KEY and TOLLGATE_APPROVAL_KEY_FILE/,
+    expect(config.receivers.github.secrets).toEqual(['old-secret', 'new-secret']);
+    expect(() => loadConfig({ TOLLGATE_GITHUB_TOKEN: 'x', TOLLGATE_GITHUB_TOKEN_FILE: join(dir, 'token') })).toThrow(
+      /TOLLGATE_GITHUB_TOKEN and TOLLGATE_GITHUB_TOKEN_FILE/,
     );
     expect(() => loadConfig({ CRM_CLIENT_SECRET_FILE: join(dir, 'missing') })).toThrow(/CRM_CLIENT_SECRET_FILE: cannot read/);
+  });
+
+  it('reads approvers, the Git host and its login map as principals (trimmed, lower case, never blank)', () => {
+    const config = loadConfig({
+      TOLLGATE_APPROVERS: ' Alice , BOB,bob',
+      TOLLGATE_GITHUB_TOKEN: 't',
+      TOLLGATE_GITHUB_LOGINS: 'Octo-Cat=Alice@Example.com, hubot=bob',
+      TOLLGATE_GITHUB_REPOSITORIES: 'Acme/Genesys-Config',
+    });
+    expect(config.changeGate.approvers).toEqual(['alice', 'bob']);
+    expect(config.changeGate.github).toMatchObject({
+      apiUrl: 'http://127.0.0.1:4010/github',
+      logins: { 'octo-cat': 'alice@example.com', hubot: 'bob' },
+      repositories: ['acme/genesys-config'],
+      pathPattern: 'genesys/{type}/{id}.json',
+    });
+    expect(config.changeGate.allowedSignersPath).toMatch(/allowed_signers$/);
+    expect(() => loadConfig({ TOLLGATE_GITHUB_LOGINS: 'octocat=' })).toThrow(/TOLLGATE_GITHUB_LOGINS/);
+    expect(() => loadConfig({ TOLLGATE_APPROVERS: 'alice,has space' })).toThrow(/TOLLGATE_APPROVERS/);
+    // Outside the sandbox there is no default allowed-signers file, and no Git host without a token.
+    const production = loadConfig({
+      GENESYS_API_BASE: 'https://api.mypurecloud.com',
+      GENESYS_CLIENT_ID: 'id',
+      GENESYS_CLIENT_SECRET: 'secret',
+      PARTNER_MIDDLEWARE_URL: 'https://m.example.com',
+      PARTNER_CRM_URL: 'https://c.example.com',
+      PARTNER_ARCHIVE_URL: 'https://a.example.com',
+    });
+    expect(production.changeGate.allowedSignersPath).toBeUndefined();
+    expect(production.changeGate.github).toBeUndefined();
+    expect(approvalSourcesProblems(production)).toEqual([expect.stringMatching(/TOLLGATE_ALLOWED_SIGNERS .* TOLLGATE_GITHUB_TOKEN/)]);
+    expect(approvalSourcesProblems({ changeGate: { ...production.changeGate, allowedSignersPath: '/nonexistent/allowed_signers' } })).toEqual([
+      expect.stringMatching(/cannot read \/nonexistent\/allowed_signers/),
+    ]);
+  });
+
+  it('`tollgate worker` outside the sandbox refuses to start with nothing to verify approvals against', () => {
+    const result = spawnSync(process.execPath, [join(__dirname, '..', 'bin/tollgate.js'), 'worker'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        TOLLGATE_HOME: mkdtempSync(join(tmpdir(), 'tollgate-worker-')),
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        GENESYS_API_BASE: 'https://api.mypurecloud.com',
+        GENESYS_CLIENT_ID: 'id',
+        GENESYS_CLIENT_SECRET: 'secret',
+        PARTNER_MIDDLEWARE_URL: 'https://m.example.com',
+        PARTNER_CRM_URL: 'https://c.example.com',
+        PARTNER_ARCHIVE_URL: 'https://a.example.com',
+      },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/TOLLGATE_ALLOWED_SIGNERS .* TOLLGATE_GITHUB_TOKEN/);
   });
 
   it('supports Temporal Cloud with an API key or mTLS', () => {
@@ -74,11 +135,11 @@ describe('configuration', () => {
 
   it('lets the environment win over .tollgate/sandbox.env', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-sandbox-'));
-    writeFileSync(join(dir, 'sandbox.env'), '# comment\nTEMPORAL_ADDRESS=127.0.0.1:7233\nTOLLGATE_APPROVAL_KEY=from-file-0123456789\n');
+    writeFileSync(join(dir, 'sandbox.env'), '# comment\nTEMPORAL_ADDRESS=127.0.0.1:7233\nTOLLGATE_GITHUB_TOKEN=from-file-0123456789\n');
     expect(parseEnvFile('A=1\n\n# x\nB=two=2')).toEqual({ A: '1', B: 'two=2' });
     const env = withSandboxEnv({ TEMPORAL_ADDRESS: 'elsewhere:7233' }, join(dir, 'sandbox.env'));
     expect(env.TEMPORAL_ADDRESS).toBe('elsewhere:7233');
-    expect(env.TOLLGATE_APPROVAL_KEY).toBe('from-file-0123456789');
+    expect(env.TOLLGATE_GITHUB_TOKEN).toBe('from-file-0123456789');
     expect(withSandboxEnv({ A: '1' }, join(dir, 'missing.env'))).toEqual({ A: '1' });
   });
 

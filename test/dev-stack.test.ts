@@ -4,7 +4,7 @@
  * emulator's state, so that reconciliation after a restart finds nothing to repair (issue 9).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -89,7 +89,17 @@ describe('npm start: the whole stack on one machine', () => {
 
     // The sandbox settings the CLI reads.
     const sandbox = parseEnvFile(readFileSync(join(home, 'sandbox.env'), 'utf8'));
-    expect(sandbox.TOLLGATE_APPROVAL_KEY).toMatch(/^[0-9a-f]{48}$/);
+    expect(sandbox.TOLLGATE_GITHUB_TOKEN).toMatch(/^[0-9a-f]{48}$/);
+    expect(sandbox.TOLLGATE_APPROVAL_KEY).toBeUndefined(); // no shared approval key, anywhere
+    // Each sandbox person has their own OpenSSH private key (mode 600), listed in the allowed signers.
+    const allowedSigners = readFileSync(join(home, 'allowed_signers'), 'utf8');
+    for (const name of ['alice', 'bob', 'carol', 'dave']) {
+      const key = join(home, 'keys', name);
+      expect(readFileSync(key, 'utf8')).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+      expect(statSync(key).mode & 0o777).toBe(0o600);
+      expect(allowedSigners).toMatch(new RegExp(`^${name} namespaces="tollgate" ssh-ed25519 AAAA`, 'm'));
+    }
+    const aliceKey = readFileSync(join(home, 'keys', 'alice'), 'utf8');
     expect(sandbox.TOLLGATE_SANDBOX_INTEGRATION_ID).toBeTruthy();
     expect(sandbox.TEMPORAL_ADDRESS).toBe(`127.0.0.1:${env.TEMPORAL_PORT}`);
 
@@ -123,7 +133,10 @@ describe('npm start: the whole stack on one machine', () => {
     expect(description.workflowId).toBe(workflowId);
     await again.close();
     // The sandbox secrets survive the restart too, so CI sessions keep working.
-    expect(parseEnvFile(readFileSync(join(home, 'sandbox.env'), 'utf8')).TOLLGATE_APPROVAL_KEY).toBe(sandbox.TOLLGATE_APPROVAL_KEY);
+    expect(parseEnvFile(readFileSync(join(home, 'sandbox.env'), 'utf8')).TOLLGATE_GITHUB_TOKEN).toBe(sandbox.TOLLGATE_GITHUB_TOKEN);
+    // … and so do the sandbox people's keys and the allowed signers.
+    expect(readFileSync(join(home, 'keys', 'alice'), 'utf8')).toBe(aliceKey);
+    expect(readFileSync(join(home, 'allowed_signers'), 'utf8')).toBe(allowedSigners);
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);

@@ -51,15 +51,15 @@ describe('docker-compose.yml', () => {
   it('hands every secret to the services as a file, never as a plain variable', () => {
     // The secrets each service needs: without them the loop below would pass on an empty environment.
     const needed: Record<string, string[]> = {
-      worker: ['DATABASE_URL', 'GENESYS_CLIENT_SECRET', 'TOLLGATE_APPROVAL_KEY', 'CRM_CLIENT_SECRET'],
-      receivers: ['CONFIG_AUDIT_WEBHOOK_SECRETS', 'LIFECYCLE_WEBHOOK_SECRETS'],
+      worker: ['DATABASE_URL', 'GENESYS_CLIENT_SECRET', 'TOLLGATE_GITHUB_TOKEN', 'CRM_CLIENT_SECRET'],
+      receivers: ['CONFIG_AUDIT_WEBHOOK_SECRETS', 'LIFECYCLE_WEBHOOK_SECRETS', 'GITHUB_WEBHOOK_SECRETS'],
     };
     for (const [name, secrets] of Object.entries(needed)) {
       const service = compose.services[name];
       const environment: Record<string, string> = service.environment;
       expect(Object.keys(environment)).toEqual(expect.arrayContaining(secrets.map((secret) => `${secret}_FILE`)));
       for (const [key, value] of Object.entries(environment)) {
-        if (/SECRET|KEY|PASSWORD|DATABASE_URL/.test(key)) {
+        if (/SECRET|KEY|PASSWORD|TOKEN|DATABASE_URL/.test(key)) {
           expect(key.endsWith('_FILE')).toBe(true);
           expect(value).toMatch(/^\/run\/secrets\//);
           // The file is one of the Docker secrets mounted into this service, and the stack declares it.

@@ -21,7 +21,8 @@ describe('logging', () => {
     const logger = createLogger({ level: 'info', destination: stream });
     const config = loadConfig({
       GENESYS_CLIENT_SECRET: 'genesys-secret-value',
-      TOLLGATE_APPROVAL_KEY: 'approval-key-value-0123',
+      TOLLGATE_GITHUB_TOKEN: 'github-token-value-0123',
+      GITHUB_WEBHOOK_SECRETS: 'github-webhook-secret-value',
       CRM_CLIENT_SECRET: 'crm-secret-value',
       DATABASE_URL: 'postgres://u:db-password-value@h/db',
       TEMPORAL_API_KEY: 'temporal-api-key-value',
@@ -36,7 +37,8 @@ describe('logging', () => {
     expect(output).toContain('tls-cert-is-public'); // the whole configuration was logged, not an empty object
     for (const secret of [
       'genesys-secret-value',
-      'approval-key-value-0123',
+      'github-token-value-0123',
+      'github-webhook-secret-value',
       'crm-secret-value',
       'db-password-value',
       'temporal-api-key-value',
@@ -49,7 +51,7 @@ describe('logging', () => {
       expect(output).not.toContain(secret);
     }
     expect(output).toContain('[redacted]');
-    expect(REDACTED_KEYS).toEqual(expect.arrayContaining(['clientSecret', 'approvalKey', 'authorization']));
+    expect(REDACTED_KEYS).toEqual(expect.arrayContaining(['clientSecret', 'token', 'authorization']));
     expect(pino.levels.values.info).toBe(30);
   });
 });

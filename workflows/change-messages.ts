@@ -26,22 +26,48 @@ export const CHANGE_STATES = [
   'failed',
   'rolled_back',
   'cancelled',
+  'refused',
 ] as const;
 export type ChangeState = (typeof CHANGE_STATES)[number];
 
 /** Deployed and verified: the only states `tollgate change wait` exits 0 for (the "Silent Failures in CI/CD" trap). */
 export const SUCCESS_STATES: readonly ChangeState[] = ['deployed', 'audited'];
-/** States after which nothing more happens to the change. */
-export const FINAL_STATES: readonly ChangeState[] = ['audited', 'rejected', 'expired', 'diverged', 'failed', 'rolled_back', 'cancelled'];
+/** States after which nothing more happens to the change. `refused`: the submission was not proven (unsigned, a
+ * bad signature, a pull request that does not hold the submitted file, …); nothing was planned. */
+export const FINAL_STATES: readonly ChangeState[] = ['audited', 'rejected', 'expired', 'diverged', 'failed', 'rolled_back', 'cancelled', 'refused'];
+
+/** A change linked to a pull request: the reviews on the commit it was planned from are its approvals. */
+export interface PullRequestLink {
+  /** `owner/repo`, lower case. */
+  repository: string;
+  number: number;
+  /** The file in the repository that holds the desired fields. */
+  path: string;
+}
+
+/** `owner/repo#N`: the search attribute and the webhook's key for a pull request. */
+export function pullRequestKey(link: Pick<PullRequestLink, 'repository' | 'number'>): string {
+  return `${link.repository.toLowerCase()}#${link.number}`;
+}
+
+/** `owner/repo#N:path`: how a submission statement names the linked pull request. */
+export function pullRequestReference(link: PullRequestLink): string {
+  return `${pullRequestKey(link)}:${link.path}`;
+}
 
 export interface ChangeInput {
   changeId: string;
   target: TargetRef;
   /** Fields to set; `null` removes a field. With `replace`, the complete new field set. */
   desired: Fields;
+  /** Who asks: proven by `submission` (their SSH signature) or, for a change linked to a pull request, by the pull
+   * request itself (its author). Compared trimmed and case-insensitively; never blank. */
   requester: string;
   reason?: string;
   replace?: boolean;
+  /** The requester's armored SSH signature over the `submit` statement (approvals/statement.ts, submission.ts). */
+  submission?: { signature: string };
+  pullRequest?: PullRequestLink;
   /** Set only by an audit workflow that found drift and whose target policy says `revert`: the one change that is
    * pre-approved. Honoured only when the change runs as that audit workflow's child (see workflows/change.ts). */
   systemRevert?: { auditWorkflowId: string; driftVersion: number };
@@ -60,6 +86,8 @@ export interface ChangePolicy {
   versionRule: VersionRule;
   onDrift: 'alert' | 'revert';
   auditWaitMs: number;
+  /** How often a change linked to a pull request re-reads its reviews (the webhook only makes it sooner). */
+  pullRequestRecheckMs: number;
 }
 
 export interface Plan {
@@ -104,24 +132,64 @@ export type WriteOutcome =
   | { outcome: 'conflict'; currentVersion?: number; genesysCalls: number }
   | { outcome: 'unknown'; error: string; genesysCalls: number };
 
-export interface ApprovalRequest {
+/** An approval or a rejection, proven: the statement the principal signed (approvals/statement.ts) and their
+ * armored SSH signature over it (`ssh-keygen -Y sign -n tollgate`, or `tollgate change approve --key`). */
+export interface SignedDecision {
+  /** The principal who decides; compared trimmed and case-insensitively. */
   approver: string;
-  payloadHash: string;
-  /** hex HMAC-SHA256(TOLLGATE_APPROVAL_KEY, `${changeId}\n${payloadHash}\n${approver}`). */
+  statement: string;
   signature: string;
 }
 
+export type ApprovalRequest = SignedDecision;
+
+export interface RejectRequest extends SignedDecision {
+  /** A note for people; not part of what is signed. */
+  reason: string;
+}
+
 export interface Approval {
+  /** The canonical principal. */
   approver: string;
   payloadHash: string;
   approvedAt: string;
+  /** How it was proven: an SSH signature, a pull-request review read by the worker, or the gate itself. */
+  via: 'signature' | 'review' | 'system';
+  /** The SSH key that signed (`SHA256:…`). */
+  keyFingerprint?: string;
+  review?: { login: string; id: number; commitId: string; submittedAt?: string };
   /** `tollgate` approving its own drift revert. */
   system?: boolean;
 }
 
-export interface RejectRequest {
-  approver: string;
+/** A review the worker read and did not count, and why (`older_commit`, `author`, `dismissed`, …). */
+export interface UncountedReview {
+  login: string;
+  reviewId: number;
+  state: string;
   reason: string;
+}
+
+/** What the worker found when it proved a submission. */
+export interface SubmissionProof {
+  requester: string;
+  via: 'signature' | 'pull_request' | 'system';
+  keyFingerprint?: string;
+}
+
+export interface PullRequestStatus extends PullRequestLink {
+  url?: string;
+  /** The pull request's author (login): their own review never counts. */
+  author: string;
+  /** The head commit the change was planned from: only reviews on it count. */
+  plannedCommit: string;
+  /** sha256 hex of the canonical JSON of the file at the planned commit, which is the change's desired fields. */
+  desiredSha256: string;
+  state: 'open' | 'closed' | 'merged';
+  lastCheckedAt?: string;
+  /** Why the last re-check could not read the pull request (it is tried again at the next one). */
+  lastError?: string;
+  notCounted: UncountedReview[];
 }
 
 export interface DeployResult {
@@ -138,6 +206,9 @@ export interface DeployResult {
 
 export interface ChangeStatus {
   changeId: string;
+  /** The Temporal namespace and this change's run: both are named in every statement signed for it. */
+  namespace: string;
+  runId: string;
   target: TargetRef;
   requester: string;
   reason?: string;
@@ -149,7 +220,12 @@ export interface ChangeStatus {
   stateReason?: string;
   requiredApprovals?: number;
   approvals: Approval[];
-  rejection?: { by: string; reason: string; at: string };
+  rejection?: { by: string; reason: string; at: string; via?: 'signature' | 'review' | 'pull_request' };
+  submittedBy?: SubmissionProof;
+  /** The pull request the submission links to, as submitted. */
+  linkedPullRequest?: PullRequestLink;
+  /** The linked pull request, as the worker verified and last read it. */
+  pullRequest?: PullRequestStatus;
   plan?: Plan;
   deploy?: DeployResult;
   divergedFields?: string[];
@@ -165,6 +241,8 @@ export const approveUpdate = defineUpdate<ChangeStatus, [ApprovalRequest]>('appr
 export const rejectUpdate = defineUpdate<ChangeStatus, [RejectRequest]>('reject');
 export const lockGrantedSignal = defineSignal<[{ targetWorkflowId: string }]>('lockGranted');
 export const auditedSignal = defineSignal<[{ version: number; auditWorkflowId: string }]>('audited');
+/** The linked pull request changed (a review, a push, closed): re-read it now rather than at the next re-check. */
+export const pullRequestChangedSignal = defineSignal<[{ event: string }]>('pullRequestChanged');
 export const planQuery = defineQuery<Plan | undefined>('plan');
 export const approvalsQuery = defineQuery<{ required?: number; approvals: Approval[] }>('approvals');
 export const statusQuery = defineQuery<ChangeStatus>('status');

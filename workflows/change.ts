@@ -1,8 +1,11 @@
 /**
  * `change:<changeId>`: one configuration change, from plan to verified deploy (the change gate, seed 000).
  *
- *   plan ──► awaiting_approval ──(N distinct approvers, bound to the payload hash)──► approved
- *     │            ├─ reject ──► rejected        (the requester withdrawing ──► cancelled)
+ *   submission proven? (requester's SSH signature, or the linked pull request) ── no ──► refused
+ *   plan ──► awaiting_approval ──(N distinct approvers, each proven: an SSH signature over this run's statement,
+ *     │            │             or a review on the planned commit of the linked pull request)──► approved
+ *     │            ├─ signed reject ──► rejected   (the requester's signed withdrawal ──► cancelled)
+ *     │            ├─ changes requested ──► rejected; pull request closed or pushed ──► cancelled
  *     │            └─ TTL ─────► expired
  *     └─ nothing to change ──► cancelled (no_change)
  *   approved ──(per-object lock, FIFO)──► deploying: read → re-merge → write → (409: wait, re-read, re-merge, retry)
@@ -10,8 +13,8 @@
  *     ├─ read-back matches ──► deployed ──(audit of the written version)──► audited
  *     └─ read-back mismatch ──► rollback, verified ──► rolled_back (alert)   (rollback unverified ──► failed)
  *
- * Nothing in this file touches the world: Genesys calls, HMAC checks, alerts and messages to other workflows are
- * activities. The workflow's result is the final ChangeStatus.
+ * Nothing in this file touches the world: Genesys calls, signature checks, reading the pull request, alerts and
+ * messages to other workflows are activities. The workflow's result is the final ChangeStatus.
  */
 import {
   ApplicationFailure,
@@ -27,9 +30,29 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
-import { TollgateKind, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
-import { approvalsQuery, approveUpdate, auditedSignal, FINAL_STATES, lockGrantedSignal, planQuery, rejectUpdate, statusQuery, type ChangeInput, type ChangePolicy, type ChangeState, type ChangeStatus, type DeployResult, type ObjectSnapshot, type WriteRequest } from './change-messages';
-import { approvalRefusal, rejectionRefusal, type ApprovalContext } from './change-policy';
+import { canonicalPrincipal } from '../approvals/principal';
+import { TollgateKind, TollgatePullRequest, TollgateRequester, TollgateState, TollgateTarget } from '../platform/search-attributes';
+import {
+  approvalsQuery,
+  approveUpdate,
+  auditedSignal,
+  FINAL_STATES,
+  lockGrantedSignal,
+  planQuery,
+  pullRequestChangedSignal,
+  pullRequestKey,
+  rejectUpdate,
+  statusQuery,
+  type ChangeInput,
+  type ChangePolicy,
+  type ChangeState,
+  type ChangeStatus,
+  type DeployResult,
+  type ObjectSnapshot,
+  type SignedDecision,
+  type WriteRequest,
+} from './change-messages';
+import { approvalRefusal, decisionStatementText, rejectionRefusal, type ApprovalContext } from './change-policy';
 import { applyChanges, divergedFields, fieldsEqual, readBackMismatch, restoreUntouchedByPeople, valuesEqual, type Fields } from './config-merge';
 import { describeFailure, FailureType, rootFailure } from './failures';
 import { releaseSignal, type ProducedVersion, type UnconfirmedWrite } from './target-messages';
@@ -64,6 +87,12 @@ function genesysActivities() {
   });
 }
 
+/** Reading the linked pull request: a failure (GitHub down) is retried at the next re-check, not here. */
+const pullRequestReader = proxyActivities<ChangeGateActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 3 },
+});
+
 type WriteResult =
   | { kind: 'written'; object: ObjectSnapshot; fields: Fields; base: ObjectSnapshot }
   | { kind: 'in_effect'; object: ObjectSnapshot }
@@ -74,18 +103,24 @@ class ChangeRecord {
   readonly status: ChangeStatus;
   policy?: ChangePolicy;
   lockGranted = false;
+  /** Bumped by the pullRequestChanged signal: the awaiting loop re-reads the pull request at once. */
+  pullRequestPokes = 0;
   /** Versions of this object that audits reported approved, and by which audit workflow. */
   readonly audits: Record<number, string> = {};
 
   constructor(readonly input: ChangeInput) {
+    const info = workflowInfo();
     this.status = {
       changeId: input.changeId,
+      namespace: info.namespace,
+      runId: info.runId,
       target: input.target,
       requester: input.requester,
       reason: input.reason,
       desired: input.desired,
       replace: input.replace ?? false,
       systemRevert: input.systemRevert,
+      ...(input.pullRequest ? { linkedPullRequest: input.pullRequest } : {}),
       state: 'planning',
       approvals: [],
       timestamps: { planning: new Date().toISOString() },
@@ -110,13 +145,21 @@ class ChangeRecord {
 
   approvalContext(): ApprovalContext {
     return {
+      namespace: this.status.namespace,
       changeId: this.input.changeId,
+      runId: this.status.runId,
+      target: this.input.target,
       state: this.state,
-      requester: this.input.requester,
+      requester: canonicalPrincipal(this.status.requester) ?? '',
       approvers: this.policy?.approvers ?? [],
       approvals: this.status.approvals,
-      payloadHash: this.status.plan?.payloadHash,
+      plan: this.status.plan,
     };
+  }
+
+  /** The statement `principal` must have signed to make this decision on this run (what the activity verifies). */
+  statementFor(decision: 'approve' | 'reject', principal: string): string {
+    return decisionStatementText({ ...this.approvalContext(), plan: this.status.plan! }, decision, principal);
   }
 
   approved(): boolean {
@@ -137,6 +180,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     { key: TollgateTarget, value: targetAddress(target) },
     { key: TollgateRequester, value: input.requester },
     { key: TollgateState, value: 'planning' },
+    ...(input.pullRequest ? [{ key: TollgatePullRequest, value: pullRequestKey(input.pullRequest) }] : []),
   ]);
 
   setHandler(statusQuery, () => change.status);
@@ -149,23 +193,32 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     change.audits[version] = auditWorkflowId;
   });
 
+  setHandler(pullRequestChangedSignal, () => {
+    change.pullRequestPokes += 1;
+  });
+
+  /** The signature over the statement this run needs, checked by an activity against the allowed signers. */
+  const verifyDecision = async (request: SignedDecision, decision: 'approve' | 'reject', failureType: string) => {
+    const principal = canonicalPrincipal(request.approver)!;
+    const verdict = await gate.verifyDecisionSignature({ statement: change.statementFor(decision, principal), principal, signature: request.signature });
+    if (!verdict.ok) throw refuse(verdict.code, verdict.message, failureType === FailureType.ApprovalRefused ? FailureType.BadApprovalSignature : failureType);
+    return { principal, keyFingerprint: verdict.fingerprint };
+  };
+
   setHandler(
     approveUpdate,
     async (request) => {
-      // The HMAC is checked by an activity: the key is the worker's and never enters workflow code or history.
-      const verdict = await gate.verifyApprovalSignature({
-        changeId: input.changeId,
-        payloadHash: request.payloadHash,
-        approver: request.approver,
-        signature: request.signature,
-      });
-      if (verdict !== 'valid') {
-        throw refuse('bad_signature', verdict === 'no_approval_key' ? 'the worker has no approval key' : 'the approval signature does not verify', FailureType.BadApprovalSignature);
-      }
-      // The change may have moved on (expired, rejected, another approval by the same person) while we waited.
+      const { principal, keyFingerprint } = await verifyDecision(request, 'approve', FailureType.ApprovalRefused);
+      // The change may have moved on (expired, rejected, another approval by the same person) while we verified.
       const late = approvalRefusal(change.approvalContext(), request);
       if (late) throw refuse(late.code, late.message);
-      change.status.approvals.push({ approver: request.approver, payloadHash: request.payloadHash, approvedAt: new Date().toISOString() });
+      change.status.approvals.push({
+        approver: principal,
+        payloadHash: change.status.plan!.payloadHash,
+        approvedAt: new Date().toISOString(),
+        via: 'signature',
+        keyFingerprint,
+      });
       // The approval that meets the policy answers CI with `approved`, not the state it found.
       if (change.approved()) change.enter('approved');
       return change.status;
@@ -181,11 +234,14 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
 
   setHandler(
     rejectUpdate,
-    (request) => {
+    async (request) => {
+      const { principal } = await verifyDecision(request, 'reject', FailureType.RejectionRefused);
+      const late = rejectionRefusal(change.approvalContext(), request);
+      if (late) throw refuse(late.code, late.message, FailureType.RejectionRefused);
       const at = new Date().toISOString();
-      change.status.rejection = { by: request.approver, reason: request.reason, at };
-      if (request.approver === input.requester) change.enter('cancelled', `withdrawn by ${request.approver}: ${request.reason}`);
-      else change.enter('rejected', `rejected by ${request.approver}: ${request.reason}`);
+      change.status.rejection = { by: principal, reason: request.reason, at, via: 'signature' };
+      if (principal === change.approvalContext().requester) change.enter('cancelled', `withdrawn by ${principal}: ${request.reason}`);
+      else change.enter('rejected', `rejected by ${principal}: ${request.reason}`);
       return change.status;
     },
     {
@@ -227,12 +283,13 @@ function failureReason(error: unknown): string {
 
 async function runChange(change: ChangeRecord): Promise<void> {
   const { input } = change;
+  if (!input.systemRevert && !(await proveSubmission(change))) return;
   change.policy = await gate.loadChangePolicy(input.target.type);
   const plan = await genesysActivities().planChange({ target: input.target, desired: input.desired, replace: input.replace });
   change.status.plan = plan;
   change.status.requiredApprovals = change.policy.requiredApprovals;
 
-  if (change.state !== 'planning') return; // withdrawn by the requester while planning
+  if (change.state !== 'planning') return;
   if (plan.diff.length === 0) {
     change.enter('cancelled', 'no_change: the object already has the desired fields');
     return;
@@ -248,15 +305,15 @@ async function runChange(change: ChangeRecord): Promise<void> {
       change.enter('failed', 'system_revert_refused: a system revert must be started by its audit workflow');
       return;
     }
-    change.status.approvals.push({ approver: 'tollgate', payloadHash: plan.payloadHash, approvedAt: new Date().toISOString(), system: true });
+    change.status.submittedBy = { requester: 'tollgate', via: 'system' };
+    change.status.approvals.push({ approver: 'tollgate', payloadHash: plan.payloadHash, approvedAt: new Date().toISOString(), via: 'system', system: true });
   } else {
     change.enter('awaiting_approval');
-    const decided = await condition(() => change.approved() || change.state !== 'awaiting_approval', change.policy.approvalTtlMs);
-    if (!decided) {
+    if ((await awaitDecision(change)) === 'expired') {
       change.enter('expired', `not approved within ${Math.round(change.policy.approvalTtlMs / 1000)} s`);
       return;
     }
-    if (!change.approved() || change.currentState() !== 'approved') return; // rejected or withdrawn by the reject update
+    if (!change.approved() || change.currentState() !== 'approved') return; // rejected or withdrawn
   }
 
   if (change.currentState() !== 'approved') change.enter('approved');
@@ -275,6 +332,116 @@ async function runChange(change: ChangeRecord): Promise<void> {
     }
     else change.status.stateReason = `deployed and verified; no audit of ${what} within ${Math.round(change.policy.auditWaitMs / 1000)} s`;
   }
+}
+
+/**
+ * Who submitted the change, proven by an activity before anything is planned: the requester's SSH signature over
+ * the `submit` statement, or the linked pull request (its author, its head commit holding exactly these fields).
+ * An unproven submission ends `refused`; nothing is read or written.
+ */
+async function proveSubmission(change: ChangeRecord): Promise<boolean> {
+  const { input } = change;
+  const verdict = await gate.verifySubmission({
+    namespace: change.status.namespace,
+    changeId: input.changeId,
+    target: input.target,
+    desired: input.desired,
+    replace: input.replace,
+    reason: input.reason,
+    requester: input.requester,
+    submission: input.submission,
+    pullRequest: input.pullRequest,
+  });
+  if (!verdict.ok) {
+    change.enter('refused', `${verdict.code}: ${verdict.message}`);
+    return false;
+  }
+  change.status.requester = verdict.proof.requester;
+  change.status.submittedBy = verdict.proof;
+  if (verdict.pullRequest) change.status.pullRequest = verdict.pullRequest;
+  upsertSearchAttributes([
+    { key: TollgateRequester, value: verdict.proof.requester },
+    ...(verdict.pullRequest ? [{ key: TollgatePullRequest, value: pullRequestKey(verdict.pullRequest) }] : []),
+  ]);
+  return true;
+}
+
+/**
+ * Waits for the policy to be met, a rejection, or the TTL. A change linked to a pull request re-reads it when the
+ * receivers pass on a review webhook (the pullRequestChanged signal) and every `pullRequestRecheckMs` anyway, so
+ * a webhook that never arrives only delays an approval.
+ */
+async function awaitDecision(change: ChangeRecord): Promise<'decided' | 'expired'> {
+  const policy = change.policy!;
+  const deadline = Date.now() + policy.approvalTtlMs;
+  const decided = () => change.approved() || change.currentState() !== 'awaiting_approval';
+  if (change.status.pullRequest) await recheckPullRequest(change);
+  for (;;) {
+    if (decided()) return 'decided';
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return 'expired';
+    const pokes = change.pullRequestPokes;
+    const linked = change.status.pullRequest !== undefined;
+    await condition(() => decided() || change.pullRequestPokes !== pokes, linked ? Math.min(remaining, policy.pullRequestRecheckMs) : remaining);
+    if (!decided() && linked) await recheckPullRequest(change);
+  }
+}
+
+async function recheckPullRequest(change: ChangeRecord): Promise<void> {
+  const pr = change.status.pullRequest!;
+  const plan = change.status.plan!;
+  let reading;
+  try {
+    reading = await pullRequestReader.checkPullRequestReviews({
+      pullRequest: { repository: pr.repository, number: pr.number, path: pr.path },
+      plannedCommit: pr.plannedCommit,
+      author: pr.author,
+      requester: change.approvalContext().requester,
+      approvers: change.policy!.approvers,
+      desiredSha256: pr.desiredSha256,
+    });
+  } catch (error) {
+    // The Git host is unreachable or refuses the token: the next re-check tries again; the TTL still runs.
+    pr.lastError = describeFailure(error);
+    return;
+  }
+  if (change.currentState() !== 'awaiting_approval') return; // decided while we read
+  const now = new Date().toISOString();
+  const key = pullRequestKey(pr);
+  pr.state = reading.state;
+  pr.lastCheckedAt = now;
+  pr.notCounted = reading.notCounted.map(({ login, reviewId, state, reason }) => ({ login, reviewId, state, reason }));
+  delete pr.lastError;
+  if (reading.state === 'closed') {
+    change.status.rejection = { by: pr.author, reason: `pull request ${key} was closed`, at: now, via: 'pull_request' };
+    change.enter('cancelled', `withdrawn: pull request ${key} was closed without merging`);
+    return;
+  }
+  if (reading.headSha !== pr.plannedCommit) {
+    change.enter('cancelled', `superseded: ${key} moved from ${pr.plannedCommit.slice(0, 12)} to ${reading.headSha.slice(0, 12)}; a new push is a new change`);
+    return;
+  }
+  if (reading.changesRequested) {
+    const review = reading.changesRequested;
+    change.status.rejection = { by: review.principal, reason: `changes requested in review ${review.reviewId} on ${key}`, at: now, via: 'review' };
+    change.enter('rejected', `rejected by ${review.principal} (${review.login}): changes requested on ${key}`);
+    return;
+  }
+  // The reviews that count now replace those counted before (a dismissed review stops counting); signed approvals
+  // stay, and a principal who signed is not counted twice.
+  const approvals = change.status.approvals;
+  const signed = approvals.filter((approval) => approval.via !== 'review');
+  const reviewed = reading.approvals
+    .filter((review) => !signed.some((approval) => approval.approver === review.principal))
+    .map((review) => ({
+      approver: review.principal,
+      payloadHash: plan.payloadHash,
+      approvedAt: approvals.find((approval) => approval.via === 'review' && approval.review?.id === review.reviewId)?.approvedAt ?? now,
+      via: 'review' as const,
+      review: { login: review.login, id: review.reviewId, commitId: review.commitId, ...(review.submittedAt ? { submittedAt: review.submittedAt } : {}) },
+    }));
+  approvals.splice(0, approvals.length, ...signed, ...reviewed);
+  if (change.approved()) change.enter('approved');
 }
 
 async function deployUnderLock(change: ChangeRecord): Promise<void> {

@@ -6,12 +6,19 @@
  *
  * Every stack gets its own task queue, so test files share one Temporal namespace without stealing each other's
  * tasks. Identities (object ids, change ids, org ids) must still be unique per test: use `uniqueId()`.
+ *
+ * Every stack also gets its own home (a temp dir) with SSH keys for alice, bob, carol and dave and an
+ * allowed-signers file, made exactly as `npm start` makes them (cli/sandbox.ts): every test that submits,
+ * approves or rejects signs with a real key and the worker verifies it for real. There is no shared key.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { emulatorSettingsFor, generateSandboxSecrets, sandboxEnv, wireSandbox, type SandboxSecrets } from '../../cli/sandbox';
+import { emulatorSettingsFor, ensureSandboxKeys, generateSandboxSecrets, sandboxEnv, sandboxKeyFile, wireSandbox, type SandboxSecrets } from '../../cli/sandbox';
 import { connectClient } from '../../client/connection';
 import { startEmulator } from '../../emulator/server';
 import { GenesysClient } from '../../genesys/client';
@@ -42,7 +49,12 @@ export interface TestStack {
   emulator: { url: string; admin<T = any>(method: string, path: string, body?: unknown): Promise<T> };
   receiversUrl: string;
   integrationId: string;
-  secrets: SandboxSecrets & { configAudit: string; lifecycle: string; approvalKey: string; crm: string };
+  secrets: SandboxSecrets;
+  /** The stack's TOLLGATE_HOME: its keys and allowed signers live here. */
+  home: string;
+  /** The private key file of a sandbox person (alice, bob, carol, dave). */
+  keyPath(name: string): string;
+  allowedSignersPath: string;
   databaseUrl: string;
   genesys: GenesysClient;
   worker: { start(): Promise<void>; stop(): Promise<void>; running(): boolean };
@@ -80,6 +92,8 @@ function required(name: string): string {
 
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
   const secrets = generateSandboxSecrets();
+  const home = mkdtempSync(join(tmpdir(), 'tollgate-stack-'));
+  const keys = ensureSandboxKeys(home);
   const emulator = await startEmulator({ port: 0, settings: { ...emulatorSettingsFor(secrets), ...options.emulatorSettings } });
   const taskQueue = uniqueId('test');
   const integrationId = uniqueId('integration');
@@ -94,6 +108,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     TOLLGATE_BUSINESS_HOURS: 'always',
     // Tests measure behaviour, not the production request budget.
     GENESYS_REQUESTS_PER_MINUTE: '60000',
+    TOLLGATE_HOME: home,
+    TOLLGATE_ALLOWED_SIGNERS: keys.allowedSignersPath,
     ...sandboxEnv(secrets, integrationId),
     ...options.env,
   };
@@ -107,6 +123,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   if (receivers) {
     await wireSandbox({
       genesys,
+      emulatorUrl: emulator.url,
       receiversUrl: receivers.url,
       secrets,
       integrationId,
@@ -174,6 +191,9 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     receiversUrl: receivers?.url ?? '',
     integrationId,
     secrets,
+    home,
+    keyPath: (name: string) => sandboxKeyFile(home, name),
+    allowedSignersPath: keys.allowedSignersPath,
     databaseUrl,
     genesys,
     worker,
@@ -184,6 +204,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       await emulator.close();
       await genesys.close();
       await client.connection.close();
+      rmSync(home, { recursive: true, force: true });
     },
   };
 }
