@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { listAudits } from '../client/change-gate';
+import { auditFromLedger } from '../ledger/change-history';
 import { EXPORT_FORMATS, exportHeader, exportLine, type ExportFormat } from '../ledger/export-format';
 import { CliError, EXIT, type CliContext } from './context';
 
@@ -17,7 +18,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
 
   audit
     .command('list')
-    .description('audits of this deployment (its task queue), newest first')
+    .description('audits of this deployment (its task queue), newest first; from Temporal, and from the audit ledger once Temporal no longer has them')
     .option('--drift', 'only versions that no approved deploy produced')
     .option('--target <TYPE/ID>', 'only this object')
     .option('--limit <n>', 'at most this many', '50')
@@ -26,12 +27,22 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       const limit = z.coerce.number().int().positive().max(10_000).safeParse(options.limit);
       if (!limit.success) throw new CliError('--limit must be a positive integer', EXIT.usage);
       const client = await context.client();
-      const rows = await listAudits(client, {
-        taskQueue: context.config().temporal.taskQueue,
-        drift: options.drift,
-        target: options.target,
-        limit: limit.data,
-      });
+      const live = (
+        await listAudits(client, {
+          taskQueue: context.config().temporal.taskQueue,
+          drift: options.drift,
+          target: options.target,
+          limit: limit.data,
+        })
+      ).map((row) => ({ ...row, from: 'temporal' as const }));
+      // Audits whose workflows Temporal no longer has (its retention passed) are still in the audit ledger.
+      const seen = new Set(live.map((row) => row.workflowId));
+      const ledger = context.ledgerIfConfigured();
+      const remembered = (ledger ? await ledger.list({ kinds: options.drift ? ['audit.drift'] : ['audit.approved', 'audit.drift'] }) : [])
+        .map(auditFromLedger)
+        .filter((row) => !seen.has(row.workflowId) && (!options.target || row.target === options.target))
+        .map((row) => ({ ...row, from: 'ledger' as const }));
+      const rows = [...live, ...remembered].sort((a, b) => b.startTime.localeCompare(a.startTime)).slice(0, limit.data);
       const text =
         rows.length === 0
           ? options.drift
@@ -40,7 +51,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
           : rows
               .map(
                 (r) =>
-                  `${r.target ?? '?'} v${r.version ?? '?'}  ${r.verdict ?? '?'}  via ${r.source ?? '?'}  ${r.startTime}` +
+                  `${r.target ?? '?'} v${r.version ?? '?'}  ${r.verdict ?? '?'}  via ${r.source ?? '?'}  ${r.startTime}  (${r.from})` +
                   (r.changeId ? `  change ${r.changeId}` : '') +
                   (r.revertChangeId ? `  reverted by ${r.revertChangeId}` : ''),
               )

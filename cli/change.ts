@@ -41,6 +41,7 @@ import {
   waitForOutcome,
   waitForPlan,
 } from '../client/change-gate';
+import { changeFromLedger } from '../ledger/change-history';
 import { durationSchema } from '../platform/config';
 import { decisionStatementText } from '../workflows/change-policy';
 import {
@@ -196,8 +197,20 @@ export function registerChangeCommands(program: Command, context: CliContext): v
     .description("a change's state, plan, approvals and deploy result")
     .option('--json', 'print JSON')
     .action(async (id: string, options: JsonOption) => {
-      const status = await statusOf(context, id);
-      context.print(!!options.json, { workflowId: changeWorkflowId(id), ...status }, describeChange(status, true));
+      // Temporal answers while it has the workflow; after its retention the audit ledger still does.
+      try {
+        const status = await changeStatus(await context.client(), id);
+        context.print(!!options.json, { workflowId: changeWorkflowId(id), source: 'temporal', ...status }, describeChange(status, true));
+        return;
+      } catch (error) {
+        if (!(error instanceof ChangeNotFoundError)) throw error;
+      }
+      const ledger = context.ledgerIfConfigured();
+      if (!ledger) throw new CliError(`no change ${id} in Temporal (set DATABASE_URL to consult the audit ledger too)`, EXIT.notFound);
+      const status = changeFromLedger(id, await ledger.list({ subject: changeWorkflowId(id) }));
+      if (!status) throw new CliError(`no change ${id} (neither Temporal nor the audit ledger knows it)`, EXIT.notFound);
+      const note = 'from the audit ledger: Temporal no longer has this change (its retention has passed)';
+      context.print(!!options.json, { workflowId: changeWorkflowId(id), source: 'ledger', ...status }, `${describeChange(status, true)}\n(${note})`);
     });
 
   change

@@ -35,6 +35,8 @@ export interface CliContext {
   client(): Promise<Client>;
   /** The audit ledger in PostgreSQL (DATABASE_URL); exit 2 when no database is configured. */
   ledger(): AuditLedger;
+  /** The audit ledger when a database is configured, for commands that consult it only as a fallback. */
+  ledgerIfConfigured(): AuditLedger | undefined;
   /** Prints `data` as one JSON document with --json, otherwise `text`. */
   print(json: boolean, data: unknown, text: string): void;
   /** Whether a JSON document was printed (an error after it must not print a second one). */
@@ -76,6 +78,9 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
       if (!url) throw new CliError('DATABASE_URL is not set: the audit ledger lives in PostgreSQL', EXIT.usage);
       pool ??= new Pool({ connectionString: url, max: 2 });
       return new AuditLedger(pool);
+    },
+    ledgerIfConfigured() {
+      return context.config().lifecycle.databaseUrl ? context.ledger() : undefined;
     },
     print(json, data, text) {
       if (json) printedJson = true;

@@ -3,13 +3,19 @@
  * resources, and a change's every step, each exactly once even when activities are retried (answers lost on the
  * way back, a 5xx), and the chain still verifies. Real Temporal, PostgreSQL, receivers and emulator over HTTP.
  */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Pool } from 'pg';
 import { AuditLedger } from '../ledger/audit-ledger';
 import type { LedgerRow } from '../workflows/ledger-records';
 import { auditWorkflowId, changeWorkflowId, installationWorkflowId } from '../workflows/workflow-ids';
 import { approve, approveBy, planned, seedObject, submit, waitForState } from './change-gate-support';
 import { useLifecycleStack } from './fixtures';
-import { uniqueId } from './harness/stack';
+import { eventually, uniqueId } from './harness/stack';
 import { CRM, emit, settledIn } from './lifecycle-support';
 
 const { stack } = useLifecycleStack();
@@ -108,5 +114,64 @@ describe('the audit ledger of a change', () => {
     const audit = await ledger.list({ subject: auditWorkflowId(target, done.deploy!.writtenVersion!) });
     expect(audit.map((row) => [row.kind, row.data.changeId])).toEqual([['audit.approved', done.changeId]]);
     expect((await ledger.verify()).ok).toBe(true);
+  });
+});
+
+describe('the audit trail outlives Temporal', () => {
+  /** `tollgate …` as an operator runs it against this stack (its own environment, no sandbox file). */
+  const tollgate = async (args: string[]) => {
+    const env = { ...process.env, ...stack.env, TOLLGATE_HOME: mkdtempSync(join(tmpdir(), 'tollgate-ledger-cli-')) };
+    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '..', 'bin', 'tollgate.js'), ...args], { env, timeout: 30_000 });
+    return JSON.parse(stdout);
+  };
+  const deleteFromTemporal = async (workflowId: string) => {
+    const binary = process.env.TOLLGATE_TEMPORAL_BIN as string;
+    // As an operator does it: `temporal workflow delete` asks for confirmation on its terminal.
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(binary, ['workflow', 'delete', '--address', stack.config.temporal.address as string, '--workflow-id', workflowId]);
+      child.stdin.end('y\n');
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`temporal workflow delete exited ${code}: ${output}`))));
+    });
+    await eventually(`${workflowId} deleted`, async () => {
+      try {
+        await stack.client.workflow.getHandle(workflowId).describe();
+        return false;
+      } catch (error) {
+        return error instanceof WorkflowNotFoundError;
+      }
+    });
+  };
+
+  it('answers `tollgate change status` and `tollgate audit list` from the ledger once the workflows are deleted from Temporal', async () => {
+    const target = await seedObject(stack, 'ivr', { greeting: 'Hi' });
+    const handle = await submit(stack, { target, desired: { greeting: 'Hello again' }, requester: 'alice' });
+    await planned(handle);
+    await approveBy(stack, handle, ['bob', 'dave']);
+    const done = await waitForState(handle, ['audited']);
+    const auditId = auditWorkflowId(target, done.deploy!.writtenVersion!);
+
+    const live = await tollgate(['change', 'status', done.changeId, '--json']);
+    expect(live).toMatchObject({ source: 'temporal', state: 'audited' });
+
+    await deleteFromTemporal(handle.workflowId);
+    await deleteFromTemporal(auditId);
+
+    const remembered = await tollgate(['change', 'status', done.changeId, '--json']);
+    expect(remembered).toMatchObject({
+      source: 'ledger',
+      changeId: done.changeId,
+      state: 'audited',
+      requester: 'alice',
+      target,
+      plan: { baseVersion: done.plan!.baseVersion, payloadHash: done.plan!.payloadHash },
+      deploy: { writtenVersion: done.deploy!.writtenVersion, verified: true },
+    });
+    expect(remembered.approvals.map((approval: { approver: string }) => approval.approver)).toEqual(['bob', 'dave']);
+
+    const audits = await tollgate(['audit', 'list', '--target', `ivr/${target.id}`, '--json']);
+    expect(audits).toEqual([expect.objectContaining({ workflowId: auditId, verdict: 'approved', changeId: done.changeId, from: 'ledger' })]);
   });
 });

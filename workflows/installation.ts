@@ -108,6 +108,15 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
   });
 
+  // Declared before any handler: a signal buffered before the workflow started is delivered inside setHandler.
+  const selfId = workflowInfo().workflowId;
+  /** Audit ledger records not yet appended: filled by handlers and steps, flushed by the main loop. */
+  const ledgerQueue: LedgerRecord[] = [];
+  let duplicatesSeen = 0;
+  const flushLedger = async () => {
+    await appendToLedger(ledgerQueue.splice(0));
+  };
+
   setHandler(lifecycleEventSignal, (event) => {
     const outcome = state.receive(event);
     if (outcome === 'duplicate') {
@@ -137,13 +146,6 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
   publish();
 
   const now = () => new Date().toISOString();
-  const selfId = workflowInfo().workflowId;
-  /** Audit ledger records not yet appended: filled by handlers and steps, flushed by the main loop. */
-  const ledgerQueue: LedgerRecord[] = [];
-  let duplicatesSeen = 0;
-  const flushLedger = async () => {
-    await appendToLedger(ledgerQueue.splice(0));
-  };
 
   // A fresh run (not continue-as-new): the first one ever, or one after terminate, reset or a lost history.
   // It continues from the inventory, so the tombstone, generation and tenant of earlier runs still hold.
