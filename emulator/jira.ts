@@ -309,8 +309,17 @@ const fieldList = (value: unknown): string[] | undefined =>
 
 /**
  * The JQL this emulator understands: clauses joined by AND, each `project = KEY`, `labels = value` or
- * `labels in (a, b)`, values bare or double-quoted. Anything else is a 400, as an invalid query is in Jira.
+ * `labels in (a, b)`, values bare or double-quoted, then optionally `ORDER BY created|key [ASC|DESC]`. Anything else
+ * is a 400, as an invalid query is in Jira.
  */
+function jqlQuery(jql: string): { matches: (issue: JiraIssue) => boolean; order: (a: JiraIssue, b: JiraIssue) => number } {
+  const ordered = /^(.*?)\s+ORDER\s+BY\s+(created|key)(?:\s+(ASC|DESC))?\s*$/i.exec(jql.trim());
+  const where = ordered ? ordered[1] : jql;
+  const direction = ordered?.[3]?.toUpperCase() === 'DESC' ? -1 : 1;
+  const order = (a: JiraIssue, b: JiraIssue) => direction * (Number(a.id) - Number(b.id));
+  return { matches: jqlMatcher(where), order };
+}
+
 function jqlMatcher(jql: string): (issue: JiraIssue) => boolean {
   const clauses = jql.trim().split(/\s+AND\s+/i);
   const value = `("(?:[^"\\\\]|\\\\.)*"|[A-Za-z0-9_.-]+)`;
@@ -457,11 +466,13 @@ export function jiraApiRoutes(ctx: EmulatorContext): Router {
 
   const search = (req: Request, query: { jql?: unknown; fields?: unknown; maxResults?: unknown }) => {
     if (typeof query.jql !== 'string' || query.jql.trim() === '') throw badRequest(['The JQL query is required (unbounded searches are not supported).']);
-    const matches = jqlMatcher(query.jql);
+    const { matches, order } = jqlQuery(query.jql);
     const maxResults = Math.min(5000, Math.max(1, Number(query.maxResults ?? 50) || 50));
     // Jira's search index trails writes: an issue younger than the lag is not found yet.
     const visibleBefore = Date.now() - ctx.settings.jiraSearchLagMs;
-    const found = jira(ctx).issues.filter((issue) => Date.parse(issue.created) <= visibleBefore && matches(issue));
+    const found = jira(ctx)
+      .issues.filter((issue) => Date.parse(issue.created) <= visibleBefore && matches(issue))
+      .sort(order);
     return { issues: found.slice(0, maxResults).map((issue) => issueJson(req, issue, fieldList(query.fields) ?? ['summary', 'status', 'labels'])), isLast: found.length <= maxResults };
   };
   router.get('/rest/api/3/search/jql', (req, res) => {
