@@ -30,13 +30,14 @@ function untilSignal(): { signal: AbortSignal } {
 
 export async function runWorkerProcess(): Promise<void> {
   const config = loadConfig();
-  // Outside sandbox mode an embedded PostgreSQL per worker process would give each scaled-out worker its own
-  // ledger and inventory: the database must be one, shared, and configured.
-  if (!config.sandbox && !config.lifecycle.databaseUrl) {
-    throw new ConfigError(['DATABASE_URL: required outside sandbox mode (the audit ledger and the installations inventory live there); set DATABASE_URL or DATABASE_URL_FILE']);
-  }
-  // Refuse to start rather than accept changes that no approval could ever be proven for.
+  // Refuse to start, naming every missing setting at once, rather than run half-configured:
+  // - outside sandbox mode an embedded PostgreSQL per worker process would give each scaled-out worker its own
+  //   ledger and inventory: the database must be one, shared, and configured;
+  // - without allowed signers or a Git host, no approval could ever be proven.
   const problems = approvalSourcesProblems(config);
+  if (!config.sandbox && !config.lifecycle.databaseUrl) {
+    problems.unshift('DATABASE_URL: required outside sandbox mode (the audit ledger and the installations inventory live there); set DATABASE_URL or DATABASE_URL_FILE');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-worker' });
   installTemporalRuntime({ logger, metricsBindAddress: `0.0.0.0:${config.worker.metricsPort}` });

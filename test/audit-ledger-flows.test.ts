@@ -6,7 +6,8 @@
 import { Pool } from 'pg';
 import { AuditLedger } from '../ledger/audit-ledger';
 import type { LedgerRow } from '../workflows/ledger-records';
-import { installationWorkflowId } from '../workflows/workflow-ids';
+import { auditWorkflowId, changeWorkflowId, installationWorkflowId } from '../workflows/workflow-ids';
+import { approve, approveBy, planned, seedObject, submit, waitForState } from './change-gate-support';
 import { useLifecycleStack } from './fixtures';
 import { uniqueId } from './harness/stack';
 import { CRM, emit, settledIn } from './lifecycle-support';
@@ -62,5 +63,50 @@ describe('the audit ledger of an installation', () => {
     const revisions = transitions.map((data) => data.revision as number);
     expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
     expect(new Set(revisions).size).toBe(revisions.length);
+  });
+});
+
+describe('the audit ledger of a change', () => {
+  it('records submission, plan, each approval and refusal with its proof, the write, verification and the audit, once, under retried activities', async () => {
+    const target = await seedObject(stack, 'ivr', { greeting: 'Hi', queue: 'general' });
+    const handle = await submit(stack, { target, desired: { greeting: 'Hello' }, requester: 'alice' });
+    const plan = (await planned(handle)).plan!;
+    // A refusal the worker decides (bob's key signing as carol) is recorded with its reason.
+    await expect(approve(stack, handle, 'carol', { signedBy: 'bob' })).rejects.toThrow();
+    // The write lands but its answer is lost: the write activity is retried and recognises its own write.
+    await stack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: `/api/v2/configuration/ivr/${target.id}`, dropResponse: true, count: 1 });
+    await approveBy(stack, handle, ['bob', 'carol']);
+    const done = await waitForState(handle, ['audited']);
+    const faults = (await stack.emulator.admin<{ faults: Array<{ hits: number }> }>('GET', '/state')).faults;
+    expect(faults.map((fault) => fault.hits)).toEqual([1]); // the write's answer really was lost
+
+    const rows = await ledger.list({ subject: changeWorkflowId(done.changeId) });
+    keysAreUnique(rows);
+    expect(rows.map((row) => row.kind)).toEqual([
+      'change.submitted',
+      'change.planned',
+      'change.approval_refused',
+      'change.approved',
+      'change.approved',
+      'change.deploying',
+      'change.written',
+      'change.verified',
+      'change.audited',
+    ]);
+    const byKind = (kind: string) => rows.filter((row) => row.kind === kind).map((row) => row.data);
+    expect(byKind('change.submitted')[0]).toMatchObject({ requester: 'alice', target: `ivr/${target.id}`, desired: { greeting: 'Hello' }, proof: { via: 'signature' } });
+    expect(byKind('change.planned')[0]).toMatchObject({ baseVersion: plan.baseVersion, payloadHash: plan.payloadHash, diff: plan.diff });
+    expect(byKind('change.approval_refused')[0]).toMatchObject({ principal: 'carol', code: expect.any(String) });
+    expect(byKind('change.approved').map((data) => [data.principal, data.via])).toEqual([
+      ['bob', 'signature'],
+      ['carol', 'signature'],
+    ]);
+    expect(byKind('change.approved')[0]).toMatchObject({ signature: expect.stringContaining('BEGIN SSH SIGNATURE'), statement: expect.stringContaining('decision: approve') });
+    expect(byKind('change.written')[0]).toMatchObject({ versionBefore: plan.baseVersion, versionAfter: done.deploy!.writtenVersion, kind: 'deploy' });
+    expect(byKind('change.verified')[0]).toMatchObject({ version: done.deploy!.writtenVersion });
+
+    const audit = await ledger.list({ subject: auditWorkflowId(target, done.deploy!.writtenVersion!) });
+    expect(audit.map((row) => [row.kind, row.data.changeId])).toEqual([['audit.approved', done.changeId]]);
+    expect((await ledger.verify()).ok).toBe(true);
   });
 });

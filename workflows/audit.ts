@@ -26,6 +26,8 @@ import { TollgateKind, TollgateSource, TollgateState, TollgateTarget } from '../
 import { classifiedSignal, type AuditInput, type AuditResult } from './audit-messages';
 import { changeWorkflow } from './change';
 import { auditedSignal } from './change-messages';
+import type { LedgerData, LedgerRecord } from './ledger-records';
+import { appendToLedger } from './ledger-writer';
 import type { Classification } from './target-messages';
 import { changeWorkflowId, revertChangeId, targetAddress } from './workflow-ids';
 
@@ -69,6 +71,15 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
         // The change already finished (it stops waiting for its audit after a while): the audit still stands.
       }
     }
+    await appendToLedger([
+      verdictRecord('audit.approved', {
+        target: targetAddress(target),
+        version: input.version,
+        ...(verdict.changeId ? { changeId: verdict.changeId } : {}),
+        source: input.source,
+        ...(input.modifiedBy ? { modifiedBy: { kind: input.modifiedBy.kind, id: input.modifiedBy.id } } : {}),
+      }),
+    ]);
     return { target, version: input.version, source: input.source, verdict: 'approved', changeId: verdict.changeId, alerted: false };
   }
 
@@ -78,6 +89,16 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
   const canRevert = policy.onDrift === 'revert' && verdict.lastApproved !== undefined;
   const revertId = canRevert ? revertChangeId(target, input.version) : undefined;
 
+  // The audit trail first: the drift and who did it are recorded even if the alert endpoint is down for long.
+  await appendToLedger([
+    verdictRecord('audit.drift', {
+      target: targetAddress(target),
+      version: input.version,
+      source: input.source,
+      ...(input.modifiedBy ? { modifiedBy: { kind: input.modifiedBy.kind, id: input.modifiedBy.id } } : {}),
+      ...(revertId ? { revertChangeId: revertId } : {}),
+    }),
+  ]);
   await gate.sendAlert({
     kind: 'config_drift',
     summary:
@@ -96,6 +117,9 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
   });
 
   if (revertId && verdict.lastApproved) {
+    await appendToLedger([
+      verdictRecord('audit.reverting', { target: targetAddress(target), version: input.version, revertChangeId: revertId, toVersion: verdict.lastApproved.version }),
+    ]);
     try {
       await startChild(changeWorkflow, {
         workflowId: changeWorkflowId(revertId),
@@ -118,4 +142,10 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
     }
   }
   return { target, version: input.version, source: input.source, verdict: 'drift', alerted: true, revertChangeId: revertId };
+}
+
+/** One verdict record of this audit (its key names the audit and the run: an audit never runs twice per version). */
+function verdictRecord<K extends 'audit.approved' | 'audit.drift' | 'audit.reverting'>(kind: K, data: LedgerData[K]): LedgerRecord {
+  const info = workflowInfo();
+  return { key: `${info.workflowId}:${info.runId}:${kind}`, kind, subject: info.workflowId, data: data as Record<string, unknown> };
 }

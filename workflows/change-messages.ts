@@ -201,7 +201,7 @@ export interface DeployResult {
   conflictsRetried: number;
   genesysCalls: number;
   verified: boolean;
-  rollback?: { version?: number; verified: boolean };
+  rollback?: { version?: number; verified: boolean; /** The fields the read-back found wrong. */ mismatch?: string[] };
 }
 
 export interface ChangeStatus {

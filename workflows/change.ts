@@ -55,6 +55,8 @@ import {
 import { approvalRefusal, decisionStatementText, rejectionRefusal, type ApprovalContext } from './change-policy';
 import { applyChanges, divergedFields, fieldsEqual, readBackMismatch, restoreUntouchedByPeople, valuesEqual, type Fields } from './config-merge';
 import { describeFailure, FailureType, rootFailure } from './failures';
+import type { LedgerData, LedgerKind, LedgerRecord } from './ledger-records';
+import { appendToLedger } from './ledger-writer';
 import { releaseSignal, type ProducedVersion, type UnconfirmedWrite } from './target-messages';
 import { genesysTaskQueue } from './task-queues';
 import { changeWorkflowId, revertChangeId, targetAddress, targetWorkflowId } from './workflow-ids';
@@ -107,6 +109,9 @@ class ChangeRecord {
   pullRequestPokes = 0;
   /** Versions of this object that audits reported approved, and by which audit workflow. */
   readonly audits: Record<number, string> = {};
+  /** Audit ledger records not yet appended (issue 10): `flush()` writes them, in order. */
+  private readonly ledgerQueue: LedgerRecord[] = [];
+  private readonly ledgerCounts: Partial<Record<LedgerKind, number>> = {};
 
   constructor(readonly input: ChangeInput) {
     const info = workflowInfo();
@@ -141,6 +146,68 @@ class ChangeRecord {
     if (reason !== undefined) this.status.stateReason = reason;
     this.status.timestamps[state] = new Date().toISOString();
     upsertSearchAttributes([{ key: TollgateState, value: state }]);
+    this.recordState(state);
+  }
+
+  /**
+   * Queues one audit ledger record (flushed by `flush()`). Its key names the change, the run and the record, so an
+   * append retried after a lost answer finds its row (`discriminator` tells apart records of one kind).
+   */
+  record<K extends keyof LedgerData & LedgerKind>(kind: K, data: LedgerData[K], discriminator?: string): void {
+    const count = (this.ledgerCounts[kind] ?? 0) + 1;
+    this.ledgerCounts[kind] = count;
+    const info = workflowInfo();
+    this.ledgerQueue.push({
+      key: `${info.workflowId}:${info.runId}:${kind}:${discriminator ?? count}`,
+      kind,
+      subject: info.workflowId,
+      data: data as Record<string, unknown>,
+    });
+  }
+
+  async flush(): Promise<void> {
+    await appendToLedger(this.ledgerQueue.splice(0));
+  }
+
+  /** The state-shaped records: every final state, deploying and verified, with the status's reason. */
+  private recordState(state: ChangeState): void {
+    const reason = this.status.stateReason ?? state;
+    const deploy = this.status.deploy;
+    switch (state) {
+      case 'refused':
+        return this.record('change.refused', { reason });
+      case 'expired':
+        return this.record('change.expired', { afterMs: this.policy?.approvalTtlMs ?? 0 });
+      case 'rejected':
+        return this.record('change.rejected', {
+          by: this.status.rejection?.by ?? 'unknown',
+          reason: this.status.rejection?.reason ?? reason,
+          ...(this.status.rejection?.via ? { via: this.status.rejection.via } : {}),
+        });
+      case 'cancelled':
+        if (this.status.rejection && this.status.rejection.by === this.approvalContext().requester) {
+          return this.record('change.withdrawn', { by: this.status.rejection.by, reason: this.status.rejection.reason, via: this.status.rejection.via });
+        }
+        return this.record('change.cancelled', { reason });
+      case 'deploying':
+        return this.record('change.deploying', { baseVersion: this.status.plan?.baseVersion ?? 0 });
+      case 'deployed':
+        return this.record('change.verified', { version: deploy?.writtenVersion ?? deploy?.preDeployVersion ?? 0, reason });
+      case 'rolled_back':
+        return this.record('change.rolled_back', {
+          mismatch: deploy?.rollback?.mismatch ?? [],
+          ...(deploy?.rollback?.version !== undefined ? { rollbackVersion: deploy.rollback.version } : {}),
+          verified: deploy?.rollback?.verified ?? false,
+        });
+      case 'diverged':
+        return this.record('change.diverged', { fields: this.status.divergedFields ?? [], ...(this.status.divergedBy ? { by: this.status.divergedBy } : {}), reason });
+      case 'failed':
+        return this.record('change.failed', { reason });
+      case 'audited':
+        return this.record('change.audited', { version: deploy?.writtenVersion ?? 0, auditWorkflowId: this.status.auditedBy ?? '' });
+      default:
+        return;
+    }
   }
 
   approvalContext(): ApprovalContext {
@@ -197,11 +264,16 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     change.pullRequestPokes += 1;
   });
 
-  /** The signature over the statement this run needs, checked by an activity against the allowed signers. */
+  /** The signature over the statement this run needs, checked by an activity against the allowed signers. A
+   * refusal decided here (after the validator passed) is recorded in the audit ledger with its reason. */
   const verifyDecision = async (request: SignedDecision, decision: 'approve' | 'reject', failureType: string) => {
     const principal = canonicalPrincipal(request.approver)!;
     const verdict = await gate.verifyDecisionSignature({ statement: change.statementFor(decision, principal), principal, signature: request.signature });
-    if (!verdict.ok) throw refuse(verdict.code, verdict.message, failureType === FailureType.ApprovalRefused ? FailureType.BadApprovalSignature : failureType);
+    if (!verdict.ok) {
+      change.record('change.approval_refused', { principal, code: verdict.code, reason: verdict.message });
+      await change.flush();
+      throw refuse(verdict.code, verdict.message, failureType === FailureType.ApprovalRefused ? FailureType.BadApprovalSignature : failureType);
+    }
     return { principal, keyFingerprint: verdict.fingerprint };
   };
 
@@ -211,7 +283,11 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       const { principal, keyFingerprint } = await verifyDecision(request, 'approve', FailureType.ApprovalRefused);
       // The change may have moved on (expired, rejected, another approval by the same person) while we verified.
       const late = approvalRefusal(change.approvalContext(), request);
-      if (late) throw refuse(late.code, late.message);
+      if (late) {
+        change.record('change.approval_refused', { principal, code: late.code, reason: late.message });
+        await change.flush();
+        throw refuse(late.code, late.message);
+      }
       change.status.approvals.push({
         approver: principal,
         payloadHash: change.status.plan!.payloadHash,
@@ -219,8 +295,23 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
         via: 'signature',
         keyFingerprint,
       });
+      change.record(
+        'change.approved',
+        {
+          principal,
+          via: 'signature',
+          payloadHash: change.status.plan!.payloadHash,
+          ...(keyFingerprint ? { keyFingerprint } : {}),
+          statement: request.statement,
+          signature: request.signature,
+          approvals: change.status.approvals.length,
+          required: change.policy?.requiredApprovals ?? 0,
+        },
+        principal,
+      );
       // The approval that meets the policy answers CI with `approved`, not the state it found.
       if (change.approved()) change.enter('approved');
+      await change.flush();
       return change.status;
     },
     {
@@ -242,6 +333,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       change.status.rejection = { by: principal, reason: request.reason, at, via: 'signature' };
       if (principal === change.approvalContext().requester) change.enter('cancelled', `withdrawn by ${principal}: ${request.reason}`);
       else change.enter('rejected', `rejected by ${principal}: ${request.reason}`);
+      await change.flush();
       return change.status;
     },
     {
@@ -267,7 +359,9 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       }
     }
   }
+  await change.flush();
   await condition(allHandlersFinished);
+  await change.flush();
   return change.status;
 }
 
@@ -284,10 +378,29 @@ function failureReason(error: unknown): string {
 async function runChange(change: ChangeRecord): Promise<void> {
   const { input } = change;
   if (!input.systemRevert && !(await proveSubmission(change))) return;
+  change.record('change.submitted', {
+    changeId: input.changeId,
+    target: targetAddress(input.target),
+    requester: change.status.requester,
+    ...(input.reason ? { reason: input.reason } : {}),
+    desired: input.desired,
+    ...(change.status.pullRequest ? { pullRequest: pullRequestKey(change.status.pullRequest) } : {}),
+    ...(change.status.submittedBy ? { proof: change.status.submittedBy } : input.systemRevert ? { proof: { requester: 'tollgate', via: 'system' as const } } : {}),
+    ...(input.submission ? { signature: input.submission.signature } : {}),
+  });
   change.policy = await gate.loadChangePolicy(input.target.type);
   const plan = await genesysActivities().planChange({ target: input.target, desired: input.desired, replace: input.replace });
   change.status.plan = plan;
   change.status.requiredApprovals = change.policy.requiredApprovals;
+  change.record('change.planned', {
+    baseVersion: plan.baseVersion,
+    payloadHash: plan.payloadHash,
+    diff: plan.diff,
+    baseFields: plan.baseFields,
+    payload: plan.payload,
+    requiredApprovals: change.policy.requiredApprovals,
+  });
+  await change.flush();
 
   if (change.state !== 'planning') return;
   if (plan.diff.length === 0) {
@@ -307,12 +420,14 @@ async function runChange(change: ChangeRecord): Promise<void> {
     }
     change.status.submittedBy = { requester: 'tollgate', via: 'system' };
     change.status.approvals.push({ approver: 'tollgate', payloadHash: plan.payloadHash, approvedAt: new Date().toISOString(), via: 'system', system: true });
+    change.record('change.approved', { principal: 'tollgate', via: 'system', payloadHash: plan.payloadHash, approvals: 1, required: 1 }, 'tollgate');
   } else {
     change.enter('awaiting_approval');
     if ((await awaitDecision(change)) === 'expired') {
       change.enter('expired', `not approved within ${Math.round(change.policy.approvalTtlMs / 1000)} s`);
       return;
     }
+    await change.flush();
     if (!change.approved() || change.currentState() !== 'approved') return; // rejected or withdrawn
   }
 
@@ -440,8 +555,17 @@ async function recheckPullRequest(change: ChangeRecord): Promise<void> {
       via: 'review' as const,
       review: { login: review.login, id: review.reviewId, commitId: review.commitId, ...(review.submittedAt ? { submittedAt: review.submittedAt } : {}) },
     }));
+  for (const review of reviewed) {
+    if (approvals.some((approval) => approval.via === 'review' && approval.review?.id === review.review.id)) continue;
+    change.record(
+      'change.approved',
+      { principal: review.approver, via: 'review', payloadHash: plan.payloadHash, review: review.review, approvals: signed.length + reviewed.length, required: change.policy!.requiredApprovals },
+      `review-${review.review.id}`,
+    );
+  }
   approvals.splice(0, approvals.length, ...signed, ...reviewed);
   if (change.approved()) change.enter('approved');
+  await change.flush();
 }
 
 async function deployUnderLock(change: ChangeRecord): Promise<void> {
@@ -469,6 +593,7 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
       }
     });
     if (!granted && !isFinal(change.state)) change.enter('cancelled', 'cancelled while waiting for the deploy lock');
+    await CancellationScope.nonCancellable(() => change.flush());
   }
 }
 
@@ -579,6 +704,8 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   result.writtenFields = written.fields;
   const deployEntry: ProducedVersion = { version: written.object.version, kind: 'deploy', fields: written.fields, at: new Date().toISOString(), ...(versioned ? {} : { versioned }) };
   produced.push(deployEntry);
+  change.record('change.written', { versionBefore: written.base.version, versionAfter: written.object.version, kind: 'deploy', fields: plan.diff.map((c) => c.field) });
+  await change.flush();
 
   // The seed's canary check ("Silent Failures in CI/CD"): read back what we wrote and compare.
   const readBack = await read();
@@ -605,6 +732,7 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   if (rollback.kind === 'written') {
     rollbackVersion = rollback.object.version;
     produced.push({ version: rollback.object.version, kind: 'rollback', fields: rollback.fields, at: new Date().toISOString(), ...(versioned ? {} : { versioned }) });
+    change.record('change.written', { versionBefore: readBack.version, versionAfter: rollback.object.version, kind: 'rollback', fields: touched });
     after = await read();
     // What the rollback restored must read back so; what it left as people set it is theirs.
     const restored = plan.diff.filter((fieldChange) => valuesEqual(rollback.fields[fieldChange.field], baseFields[fieldChange.field]));
@@ -613,7 +741,7 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
     rollbackVerified = true;
     after = rollback.object;
   }
-  result.rollback = { version: rollbackVersion, verified: rollbackVerified };
+  result.rollback = { version: rollbackVersion, verified: rollbackVerified, mismatch };
   finish();
   if (!rollbackVerified || !after) {
     change.enter('failed', `rollback_failed: read-back mismatch (${mismatch.join(', ')}) and the rollback did not verify`);

@@ -11,6 +11,7 @@
 export const LEDGER_KINDS = [
   // change gate
   'change.submitted',
+  'change.refused',
   'change.planned',
   'change.approved',
   'change.approval_refused',
@@ -69,10 +70,13 @@ export interface LedgerData {
     desired: Record<string, unknown>;
     /** `owner/repo#n` when the change is linked to a pull request. */
     pullRequest?: string;
-    /** The requester's signed statement, when the submission was signed. */
+    /** How the requester was proven: their SSH signature (key fingerprint), their pull request, or the gate. */
+    proof?: { requester: string; via: 'signature' | 'pull_request' | 'system'; keyFingerprint?: string };
+    /** The requester's signed statement and signature, when the submission was signed. */
     statement?: string;
     signature?: string;
   };
+  'change.refused': { reason: string };
   'change.planned': {
     baseVersion: number;
     payloadHash: string;
@@ -81,15 +85,25 @@ export interface LedgerData {
     payload: Record<string, unknown>;
     requiredApprovals: number;
   };
-  'change.approved': { principal: string; via: 'signature' | 'review' | 'system'; payloadHash: string; signature?: string; review?: Record<string, unknown>; approvals: number; required: number };
+  'change.approved': {
+    principal: string;
+    via: 'signature' | 'review' | 'system';
+    payloadHash: string;
+    keyFingerprint?: string;
+    statement?: string;
+    signature?: string;
+    review?: Record<string, unknown>;
+    approvals: number;
+    required: number;
+  };
   'change.approval_refused': { principal: string; code: string; reason: string };
-  'change.rejected': { by: string; reason: string; via?: 'signature' | 'review' };
-  'change.withdrawn': { by: string; reason: string };
+  'change.rejected': { by: string; reason: string; via?: string; signature?: string };
+  'change.withdrawn': { by: string; reason: string; via?: string };
   'change.expired': { afterMs: number };
   'change.cancelled': { reason: string };
   'change.deploying': { baseVersion: number };
-  'change.written': { versionBefore: number; versionAfter: number; kind: 'deploy' | 'rollback'; requestId?: string };
-  'change.verified': { version: number };
+  'change.written': { versionBefore: number; versionAfter: number; kind: 'deploy' | 'rollback'; fields: string[] };
+  'change.verified': { version: number; reason?: string };
   'change.rolled_back': { mismatch: string[]; rollbackVersion?: number; verified: boolean };
   'change.diverged': { fields: string[]; by?: string; reason: string };
   'change.failed': { reason: string };
