@@ -6,7 +6,7 @@
  *   change statement ID --as NAME [--decision approve|reject]
  *   change approve ID --approver NAME [--key PATH | --signature FILE|-] [--statement FILE] [--payload-hash HASH]
  *   change reject ID --approver NAME --reason TEXT [--key PATH | --signature FILE|-] [--statement FILE]
- *   change status ID
+ *   change status ID                (with the change's tickets from the audit ledger, when DATABASE_URL is set)
  *   change list [--state S] [--limit N]
  *   change wait ID [--timeout DURATION]
  *   change rollback ID --requester USER [--change-id ID] [--reason TEXT] [--key PATH | --signature FILE|-]
@@ -43,6 +43,7 @@ import {
 } from '../client/change-gate';
 import { durationSchema } from '../platform/config';
 import { decisionStatementText } from '../workflows/change-policy';
+import type { LedgerData } from '../workflows/ledger-records';
 import {
   CHANGE_STATES,
   METADATA_KEYS,
@@ -193,11 +194,13 @@ export function registerChangeCommands(program: Command, context: CliContext): v
 
   change
     .command('status <id>')
-    .description("a change's state, plan, approvals and deploy result")
+    .description("a change's state, plan, approvals, deploy result and tickets")
     .option('--json', 'print JSON')
     .action(async (id: string, options: JsonOption) => {
       const status = await statusOf(context, id);
-      context.print(!!options.json, { workflowId: changeWorkflowId(id), ...status }, describeChange(status, true));
+      const tickets = await ticketsOf(context, id);
+      const ticketLines = (tickets ?? []).map((ticket) => `ticket: ${ticket.key} (${ticket.system}) ${ticket.url}`);
+      context.print(!!options.json, { workflowId: changeWorkflowId(id), ...status, ...(tickets ? { tickets } : {}) }, [describeChange(status, true), ...ticketLines].join('\n'));
     });
 
   change
@@ -345,6 +348,24 @@ async function statusOf(context: CliContext, id: string): Promise<ChangeStatus> 
   } catch (error) {
     if (error instanceof ChangeNotFoundError) throw new CliError(error.message, EXIT.notFound);
     throw error;
+  }
+}
+
+/** How long `change status` waits for the ledger's answer about tickets before it shows the status without them. */
+const TICKET_LOOKUP_MS = 3000;
+
+/** The change's tickets, from the audit ledger (`change.ticket`); undefined when no database answers. */
+async function ticketsOf(context: CliContext, id: string): Promise<Array<LedgerData['change.ticket']> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const lookup = context.ledger().list({ subject: changeWorkflowId(id), kinds: ['change.ticket'] });
+    const rows = await Promise.race([lookup, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), TICKET_LOOKUP_MS)))]);
+    return rows?.map((row) => row.data as LedgerData['change.ticket']);
+  } catch {
+    // No DATABASE_URL, or PostgreSQL unreachable: the change's status is Temporal's, tickets are not known here.
+    return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -161,7 +161,7 @@ describe("the emulator's Jira", () => {
         description: issueDescription(
           {
             changeId: 'chg-adf',
-            submitted: { changeId: 'chg-adf', target: 'ivr/main', requester: 'alice', reason: 'Saturday\nopening', desired: { greeting: 'Hi' }, pullRequest: 'acme/genesys#4', signature: 'sig' },
+            submitted: { changeId: 'chg-adf', target: 'ivr/main', requester: 'alice', reason: 'Saturday\nopening', desired: { greeting: 'Hi' }, pullRequest: 'acme/genesys#4', signature: 'sig', proof: { requester: 'alice', via: 'signature', keyFingerprint: 'SHA256:xyz' } },
             planned: { baseVersion: 3, payloadHash: 'ab'.repeat(32), diff: [{ field: 'greeting', from: 'Hello', to: 'Hi' }], baseFields: { greeting: 'Hello', empty: '' }, payload: { greeting: 'Hi', empty: '' }, requiredApprovals: 2 },
           },
           { pullRequestWebUrl: 'https://github.com' },
@@ -173,7 +173,7 @@ describe("the emulator's Jira", () => {
     expect((await jira('POST', `/issue/${issue.key}/comment`, { body: built })).status).toBe(201);
     const row = { seq: 1, recordedAt: new Date().toISOString(), subject: 'change:chg-adf', prevHash: '0', hash: 'a'.repeat(64) };
     const events = [
-      { kind: 'change.approved', data: { principal: 'bob', via: 'signature', payloadHash: 'ab', approvals: 1, required: 2 } },
+      { kind: 'change.approved', data: { principal: 'bob', via: 'signature', payloadHash: 'ab', approvals: 1, required: 2, keyFingerprint: 'SHA256:abc' } },
       { kind: 'change.approved', data: { principal: 'carol', via: 'review', payloadHash: 'ab', approvals: 2, required: 2, review: { login: 'carol', id: 7, commitId: 'c'.repeat(40) } } },
       { kind: 'change.approval_refused', data: { principal: 'mallory', code: 'unknown_approver', reason: 'not an approver' } },
       { kind: 'change.rejected', data: { by: 'dave', reason: 'not now', via: 'signature' } },
@@ -181,8 +181,8 @@ describe("the emulator's Jira", () => {
       { kind: 'change.expired', data: { afterMs: 604_800_000 } },
       { kind: 'change.cancelled', data: { reason: 'no_change' } },
       { kind: 'change.deploying', data: { baseVersion: 3 } },
-      { kind: 'change.written', data: { versionBefore: 3, versionAfter: 4, kind: 'deploy', requestId: 'req-1' } },
-      { kind: 'change.verified', data: { version: 4 } },
+      { kind: 'change.written', data: { versionBefore: 3, versionAfter: 4, kind: 'deploy', fields: ['greeting'] } },
+      { kind: 'change.verified', data: { version: 4, reason: 'verified at version 4' } },
       { kind: 'change.rolled_back', data: { mismatch: ['greeting'], rollbackVersion: 5, verified: true } },
       { kind: 'change.diverged', data: { fields: ['greeting'], by: 'user admin', reason: 'changed since the plan' } },
       { kind: 'change.failed', data: { reason: 'conflict_retries_exhausted' } },

@@ -77,15 +77,15 @@ export function issueDescription(facts: ChangeFacts, options: TicketTextOptions 
   const planned = facts.planned;
   const pullRequest = submitted?.pullRequest;
   const prUrl = pullRequest ? pullRequestUrl(pullRequest, options.pullRequestWebUrl) : undefined;
-  const proof: InlinePart = submitted
-    ? submitted.requester === 'tollgate'
+  const via = submitted?.proof?.via ?? (submitted?.signature ? 'signature' : pullRequest ? 'pull_request' : undefined);
+  const proof: InlinePart =
+    via === 'system'
       ? 'Started by Tollgate itself to revert drift (the one pre-approved kind of change).'
-      : submitted.signature
-        ? 'Submission proven by the requester\'s SSH signature.'
-        : pullRequest
-          ? 'Submission proven by the linked pull request.'
-          : undefined
-    : undefined;
+      : via === 'signature'
+        ? ['Submission proven by the requester\'s SSH signature', submitted?.proof?.keyFingerprint ? [' (key ', code(submitted.proof.keyFingerprint), ')'] : '', '.']
+        : via === 'pull_request'
+          ? 'Submission proven by the linked pull request (its author is the requester).'
+          : undefined;
   const plan = planText(facts);
   const id = facts.changeId;
   return doc(
@@ -126,7 +126,7 @@ export function ticketComment(event: ChangeEvent, extra: { audit?: LedgerData['a
           ? [' by a review on the pull request', review?.id !== undefined ? [` (review ${review.id}`, review.login ? ` by ${review.login}` : '', review.commitId ? `, commit ${review.commitId.slice(0, 12)})` : ')'].join('') : '']
           : d.via === 'system'
             ? [' by Tollgate itself (a drift revert)']
-            : [' by an SSH signature over this run\'s statement, verified against the allowed signers'];
+            : [' by an SSH signature over this run\'s statement, verified against the allowed signers', d.keyFingerprint ? [' (key ', code(d.keyFingerprint), ')'] : ''];
       return doc(
         paragraph(strong('Approved'), ' by ', strong(d.principal), ...how, '.'),
         paragraph(`${d.approvals} of ${d.required} approvals; payload sha256 `, code(d.payloadHash), d.approvals >= d.required ? '. The policy is met.' : '.'),
@@ -162,14 +162,14 @@ export function ticketComment(event: ChangeEvent, extra: { audit?: LedgerData['a
         paragraph(
           strong(d.kind === 'rollback' ? 'Rollback written' : 'Deployed'),
           `: ${event.data.target ?? 'the object'} version ${d.versionBefore} → ${d.versionAfter}`,
-          d.requestId ? [' (Genesys Cloud request ', code(d.requestId), ')'] : '',
-          '.',
+          d.fields.length > 0 ? [' (', code(d.fields.join(', ')), ')'] : '',
+          '. Reading it back next.',
         ),
       );
     }
     case 'change.verified': {
       const d = data as unknown as LedgerData['change.verified'];
-      return doc(paragraph(strong('Verified'), `: read back at version ${d.version}, the object holds exactly what was approved.`));
+      return doc(paragraph(strong('Verified'), `: read back at version ${d.version}, the object holds exactly what was approved`, d.reason ? ` (${d.reason}).` : '.'));
     }
     case 'change.rolled_back': {
       const d = data as unknown as LedgerData['change.rolled_back'];
