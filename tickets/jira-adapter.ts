@@ -35,6 +35,8 @@ import type { TicketStore } from './ticket-store';
 
 /** The comment property that names the Tollgate event a comment was posted for. */
 export const COMMENT_EVENT_PROPERTY = 'tollgate.event';
+/** How long a `change.audited` step waits for its audit's verdict row (see `auditOf`). */
+const AUDIT_VERDICT_WAIT_MS = 10_000;
 /** Changes whose facts (submitted, planned) are remembered: they never change once planned. */
 const REMEMBERED_CHANGES = 2_000;
 
@@ -71,7 +73,7 @@ export class JiraTicketAdapter implements EventSink {
     }
     const key = await this.jira(`opening the ticket of ${changeId}`, true, () => this.ensureTicket(facts, context));
     if (event.type === 'change.planned') return; // the description is the plan
-    const comment = ticketComment(event, event.type === 'change.audited' ? { audit: await this.auditOf(event) } : {});
+    const comment = ticketComment(event, event.type === 'change.audited' ? { audit: await this.auditOf(event, context.signal) } : {});
     if (comment) await this.jira(`commenting ${event.type} on ${key}`, false, () => this.commentOnce(key, event, comment, context));
     const moment = ticketMoment(event);
     const transition = moment ? this.deps.config.transitions[moment] : undefined;
@@ -190,11 +192,20 @@ export class JiraTicketAdapter implements EventSink {
     return facts;
   }
 
-  /** The audit verdict behind a `change.audited` step (its source, who modified the object). */
-  private async auditOf(event: ChangeEvent): Promise<LedgerData['audit.approved'] | undefined> {
+  /**
+   * The audit verdict behind a `change.audited` step (its source, who modified the object). The audit workflow
+   * records its verdict after it has told the change, so the verdict's row can follow the change's by a moment: it
+   * is awaited briefly, and the comment goes without those details if it does not come.
+   */
+  private async auditOf(event: ChangeEvent, signal?: AbortSignal): Promise<LedgerData['audit.approved'] | undefined> {
     const auditWorkflowId = (event.data as unknown as LedgerData['change.audited']).auditWorkflowId;
-    if (typeof auditWorkflowId !== 'string') return undefined;
-    const [row] = await this.deps.ledger.list({ subject: auditWorkflowId, kinds: ['audit.approved'], limit: 1 });
-    return row?.data as LedgerData['audit.approved'] | undefined;
+    if (typeof auditWorkflowId !== 'string' || auditWorkflowId === '') return undefined;
+    const deadline = Date.now() + AUDIT_VERDICT_WAIT_MS;
+    for (;;) {
+      const [row] = await this.deps.ledger.list({ subject: auditWorkflowId, kinds: ['audit.approved'], limit: 1 });
+      if (row) return row.data as LedgerData['audit.approved'];
+      if (Date.now() >= deadline || signal?.aborted) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }

@@ -205,8 +205,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     worker,
     auditChannel: () => running?.channel,
     async close() {
-      await stopEventDeliveries(client, config, taskQueue);
       await worker.stop();
+      await stopEventDeliveries(client, config, taskQueue);
       await receivers?.close();
       await emulator.close();
       await genesys.close();
