@@ -121,9 +121,10 @@ export function ticketComment(event: ChangeEvent, extra: { audit?: LedgerData['a
     case 'change.approved': {
       const d = data as unknown as LedgerData['change.approved'];
       const review = d.review as { login?: string; id?: number; commitId?: string } | undefined;
+      const reviewDetails = review?.id !== undefined ? [`review ${review.id}`, review.login ? `by ${review.login}` : '', review.commitId ? `on commit ${review.commitId.slice(0, 12)}` : ''] : [];
       const how: InlinePart[] =
         d.via === 'review'
-          ? [' by a review on the pull request', review?.id !== undefined ? [` (review ${review.id}`, review.login ? ` by ${review.login}` : '', review.commitId ? `, commit ${review.commitId.slice(0, 12)})` : ')'].join('') : '']
+          ? [' by a review on the pull request', reviewDetails.length > 0 ? ` (${reviewDetails.filter(Boolean).join(' ')})` : '']
           : d.via === 'system'
             ? [' by Tollgate itself (a drift revert)']
             : [' by an SSH signature over this run\'s statement, verified against the allowed signers', d.keyFingerprint ? [' (key ', code(d.keyFingerprint), ')'] : ''];

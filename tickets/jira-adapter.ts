@@ -30,6 +30,7 @@ import { DeliveryFailure, type DeliveryContext, type EventSink } from '../outbou
 import type { LedgerData } from '../workflows/ledger-records';
 import { changeWorkflowId } from '../workflows/workflow-ids';
 import { changeLabel, issueDescription, issueLabels, issueSummary, ticketComment, ticketMoment, type ChangeFacts } from './change-ticket-content';
+import type { AdfDoc } from './adf';
 import { JiraError, type JiraClient } from './jira-client';
 import type { TicketStore } from './ticket-store';
 
@@ -131,7 +132,7 @@ export class JiraTicketAdapter implements EventSink {
     return key;
   }
 
-  private async commentOnce(key: string, event: ChangeEvent, body: ReturnType<typeof ticketComment>, context: DeliveryContext): Promise<void> {
+  private async commentOnce(key: string, event: ChangeEvent, body: AdfDoc, context: DeliveryContext): Promise<void> {
     const { client } = this.deps;
     if (context.retrying) {
       const comments = await client.comments(key, context.signal);
@@ -140,7 +141,7 @@ export class JiraTicketAdapter implements EventSink {
       );
       if (posted) return;
     }
-    await client.addComment(key, body!, [{ key: COMMENT_EVENT_PROPERTY, value: { event: event.id, type: event.type, seq: event.data.ledger.seq } }], context.signal);
+    await client.addComment(key, body, [{ key: COMMENT_EVENT_PROPERTY, value: { event: event.id, type: event.type, seq: event.data.ledger.seq } }], context.signal);
   }
 
   private async transitionOnce(key: string, name: string, event: ChangeEvent, context: DeliveryContext): Promise<void> {
