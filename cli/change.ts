@@ -6,7 +6,7 @@
  *   change statement ID --as NAME [--decision approve|reject]
  *   change approve ID --approver NAME [--key PATH | --signature FILE|-] [--statement FILE] [--payload-hash HASH]
  *   change reject ID --approver NAME --reason TEXT [--key PATH | --signature FILE|-] [--statement FILE]
- *   change status ID
+ *   change status ID                (with the change's tickets from the audit ledger, when DATABASE_URL is set)
  *   change list [--state S] [--limit N]
  *   change wait ID [--timeout DURATION]
  *   change rollback ID --requester USER [--change-id ID] [--reason TEXT] [--key PATH | --signature FILE|-]
@@ -44,6 +44,7 @@ import {
 import { changeFromLedger } from '../ledger/change-history';
 import { durationSchema } from '../platform/config';
 import { decisionStatementText } from '../workflows/change-policy';
+import type { LedgerData } from '../workflows/ledger-records';
 import {
   CHANGE_STATES,
   METADATA_KEYS,
@@ -194,13 +195,16 @@ export function registerChangeCommands(program: Command, context: CliContext): v
 
   change
     .command('status <id>')
-    .description("a change's state, plan, approvals and deploy result")
+    .description("a change's state, plan, approvals, deploy result and tickets")
     .option('--json', 'print JSON')
     .action(async (id: string, options: JsonOption) => {
       // Temporal answers while it has the workflow; after its retention the audit ledger still does.
+      const tickets = await ticketsOf(context, id);
+      const ticketLines = (tickets ?? []).map((ticket) => `ticket: ${ticket.key} (${ticket.system}) ${ticket.url}`);
+      const withTickets = tickets ? { tickets } : {};
       try {
         const status = await changeStatus(await context.client(), id);
-        context.print(!!options.json, { workflowId: changeWorkflowId(id), source: 'temporal', ...status }, describeChange(status, true));
+        context.print(!!options.json, { workflowId: changeWorkflowId(id), source: 'temporal', ...status, ...withTickets }, [describeChange(status, true), ...ticketLines].join('\n'));
         return;
       } catch (error) {
         if (!(error instanceof ChangeNotFoundError)) throw error;
@@ -210,7 +214,11 @@ export function registerChangeCommands(program: Command, context: CliContext): v
       const status = changeFromLedger(id, await ledger.list({ subject: changeWorkflowId(id) }));
       if (!status) throw new CliError(`no change ${id} (neither Temporal nor the audit ledger knows it)`, EXIT.notFound);
       const note = 'from the audit ledger: Temporal no longer has this change (its retention has passed)';
-      context.print(!!options.json, { workflowId: changeWorkflowId(id), source: 'ledger', ...status }, `${describeChange(status, true)}\n(${note})`);
+      context.print(
+        !!options.json,
+        { workflowId: changeWorkflowId(id), source: 'ledger', ...status, ...withTickets },
+        [describeChange(status, true), ...ticketLines, `(${note})`].join('\n'),
+      );
     });
 
   change
@@ -358,6 +366,24 @@ async function statusOf(context: CliContext, id: string): Promise<ChangeStatus> 
   } catch (error) {
     if (error instanceof ChangeNotFoundError) throw new CliError(error.message, EXIT.notFound);
     throw error;
+  }
+}
+
+/** How long `change status` waits for the ledger's answer about tickets before it shows the status without them. */
+const TICKET_LOOKUP_MS = 3000;
+
+/** The change's tickets, from the audit ledger (`change.ticket`); undefined when no database answers. */
+async function ticketsOf(context: CliContext, id: string): Promise<Array<LedgerData['change.ticket']> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const lookup = context.ledger().list({ subject: changeWorkflowId(id), kinds: ['change.ticket'] });
+    const rows = await Promise.race([lookup, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), TICKET_LOOKUP_MS)))]);
+    return rows?.map((row) => row.data as LedgerData['change.ticket']);
+  } catch {
+    // No DATABASE_URL, or PostgreSQL unreachable: the change's status is Temporal's, tickets are not known here.
+    return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -6,7 +6,8 @@
  *   PostgreSQL — DATABASE_URL, or an embedded server with its data in .tollgate/postgres;
  *   the Genesys Cloud emulator on 4010 (sandbox mode: no Genesys credentials configured), its state kept in
  *     .tollgate/emulator-state.json so it restarts consistent with Temporal and PostgreSQL;
- *   the worker, the receivers on 3000, and the schedules;
+ *   the worker, the receivers on 3000, the schedules, and the outbound change events (in sandbox mode the change
+ *     tickets go to the emulator's Jira at 4010/jira);
  *   the emulator's webhooks wired to the receivers, signed with sandbox secrets kept in .tollgate/sandbox.env;
  *   SSH keys for the sandbox people in .tollgate/keys/<alice|bob|carol|dave> and .tollgate/allowed_signers (kept
  *     across restarts), so submissions and approvals are signed as they are outside the sandbox.
@@ -19,7 +20,7 @@ import { createActivities } from '../activities';
 import { connectClient } from '../client/connection';
 import { startEmulator } from '../emulator/server';
 import { approvalSourcesProblems } from '../approvals/approval-sources';
-import { ConfigError, loadConfig, parseEnvFile, type Env } from '../platform/config';
+import { ConfigError, loadConfig, parseEnvFile, SANDBOX, type Env } from '../platform/config';
 import { startDevServer, type DevServer } from '../platform/dev-server';
 import { createLogger } from '../platform/logger';
 import { projectHome } from '../platform/paths';
@@ -29,6 +30,7 @@ import { ensureTemporalCli } from '../platform/temporal-binary';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
+import { ensureEventDeliveries } from '../client/event-delivery';
 import { startAuditChannel } from '../listeners/audit-channel';
 import { closeTollgatePools } from '../platform/tollgate-database';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
@@ -38,6 +40,7 @@ import {
   formatEnvFile,
   generateSandboxSecrets,
   sandboxEnv,
+  sandboxJiraEnv,
   secretsFromEnv,
   seedPlatformDemo,
   wireSandbox,
@@ -84,7 +87,12 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     const env: Env = { ...processEnv };
     let secrets = secretsFromEnv(previous) ?? generateSandboxSecrets();
     if (firstPass.sandbox) {
-      Object.assign(env, { ...sandboxEnv(secrets, previous.TOLLGATE_SANDBOX_INTEGRATION_ID ?? SANDBOX_INTEGRATION_ID), ...processEnv });
+      Object.assign(env, {
+        ...sandboxEnv(secrets, previous.TOLLGATE_SANDBOX_INTEGRATION_ID ?? SANDBOX_INTEGRATION_ID),
+        // The change tickets go to the emulator's Jira, unless the environment names a real one.
+        ...(processEnv.TOLLGATE_JIRA_URL ? {} : sandboxJiraEnv(secrets, SANDBOX.emulatorUrl(firstPass.emulator.port))),
+        ...processEnv,
+      });
       secrets = secretsFromEnv(env) ?? secrets;
     }
 
@@ -170,6 +178,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
       demo = await seedPlatformDemo(deps.genesys);
     }
     const schedules = await ensureSchedules(client, config);
+    const deliveries = await ensureEventDeliveries(client, config);
     const channel = startAuditChannel({ config, logger, temporal: client, genesys: deps.genesys, databaseUrl: database.url });
     stops.push(async () => {
       await channel.stop();
@@ -199,7 +208,9 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     if (devServer?.uiUrl) say(`  Temporal Web UI     ${devServer.uiUrl}`);
     say(`  Receivers           ${receivers.url}  (/webhooks/genesys-config-audit, /v1/genesys/lifecycle, /webhooks/github, /healthz, /readyz, /metrics)`);
     say(`  Worker metrics      http://127.0.0.1:${config.worker.metricsPort}/metrics`);
-    if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state; plays GitHub at ${emulatorUrl}/github)`);
+    if (emulatorUrl) say(`  Genesys emulator    ${emulatorUrl}  (admin: ${emulatorUrl}/__emulator/state; plays GitHub at ${emulatorUrl}/github, Jira at ${emulatorUrl}/jira)`);
+    if (config.events.jira) say(`  Change tickets      Jira ${config.events.jira.url}, project ${config.events.jira.project}${emulatorUrl && config.events.jira.url.startsWith(emulatorUrl) ? ` (issues: ${emulatorUrl}/__emulator/jira/issues)` : ''}`);
+    if (deliveries.length > 0) say(`  Event deliveries    ${deliveries.join(', ')}`);
     say(`  PostgreSQL          ${database.embedded ? `embedded, data in ${join(home, 'postgres')}` : 'DATABASE_URL'}`);
     say(`  Schedules           ${schedules.join(', ') || 'none'}`);
     say(`  Sandbox settings    ${sandboxFile}`);

@@ -15,6 +15,7 @@ import { startDatabase } from '../platform/postgres';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
+import { ensureEventDeliveries } from '../client/event-delivery';
 import { startAuditChannel } from '../listeners/audit-channel';
 import { closeTollgatePools } from '../platform/tollgate-database';
 import { buildActivityDeps, connectWorker, createWorkers, runWorkers } from '../worker';
@@ -48,8 +49,9 @@ export async function runWorkerProcess(): Promise<void> {
   const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
   const workers = await createWorkers({ config, connection, activities: createActivities(deps) });
   const schedules = await ensureSchedules(client, config);
+  const deliveries = await ensureEventDeliveries(client, config);
   const channel = startAuditChannel({ config, logger, temporal: client, genesys: deps.genesys, databaseUrl: database.url });
-  logger.info({ taskQueue: config.temporal.taskQueue, schedules, metricsPort: config.worker.metricsPort }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, schedules, eventDeliveries: deliveries, metricsPort: config.worker.metricsPort }, 'worker running');
   await runWorkers(workers, signal);
   await channel.stop();
   await closeTollgatePools();

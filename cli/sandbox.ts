@@ -4,7 +4,8 @@
  * (`.tollgate/keys/<name>`, OpenSSH Ed25519, mode 600) and the `.tollgate/allowed_signers` that lists their public
  * halves, the emulator's matching settings, the `.tollgate/sandbox.env` lines the CLI reads, and wires the
  * emulator's webhooks to the receivers — through the Genesys-shaped API, as an operator would in a real org.
- * There is no shared approval key: each person signs with their own key, as outside the sandbox.
+ * There is no shared approval key: each person signs with their own key, as outside the sandbox. The emulator's Jira
+ * gets the change tickets (`sandboxJiraEnv`).
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -27,11 +28,21 @@ export interface SandboxSecrets {
   githubToken: string;
   /** Signs the emulator's GitHub webhooks (`X-Hub-Signature-256`). */
   githubWebhook: string;
+  /** The worker's API token for the emulator's Jira (the change tickets). */
+  jiraToken: string;
 }
 
 export function generateSandboxSecrets(): SandboxSecrets {
   const secret = () => randomBytes(24).toString('hex');
-  return { genesysClientSecret: secret(), configAudit: secret(), lifecycle: secret(), crm: secret(), githubToken: secret(), githubWebhook: secret() };
+  return {
+    genesysClientSecret: secret(),
+    configAudit: secret(),
+    lifecycle: secret(),
+    crm: secret(),
+    githubToken: secret(),
+    githubWebhook: secret(),
+    jiraToken: secret(),
+  };
 }
 
 export interface SandboxKeys {
@@ -93,9 +104,9 @@ export function secretsFromEnv(env: Env): SandboxSecrets | undefined {
     githubToken: env.TOLLGATE_GITHUB_TOKEN,
     githubWebhook: env.GITHUB_WEBHOOK_SECRETS,
   };
-  return Object.values(values).every((value) => typeof value === 'string' && value.length > 0)
-    ? (values as SandboxSecrets)
-    : undefined;
+  if (!Object.values(values).every((value) => typeof value === 'string' && value.length > 0)) return undefined;
+  // A sandbox.env written before the sandbox had Jira keeps its other secrets and gains a Jira token.
+  return { ...(values as Omit<SandboxSecrets, 'jiraToken'>), jiraToken: env.TOLLGATE_JIRA_API_TOKEN || randomBytes(24).toString('hex') };
 }
 
 /** Settings for `startEmulator` that accept exactly these secrets. */
@@ -105,6 +116,20 @@ export function emulatorSettingsFor(secrets: SandboxSecrets) {
     crmSecret: secrets.crm,
     auditWebhookSecret: secrets.configAudit,
     githubToken: secrets.githubToken,
+    jiraUsers: { [SANDBOX_JIRA.user]: secrets.jiraToken },
+  };
+}
+
+/** The sandbox's Jira Service Management (the emulator's, under `/jira`): its user and the project tickets go to. */
+export const SANDBOX_JIRA = { user: 'tollgate-bot@sandbox.example', project: 'CHG' } as const;
+
+/** The settings that point the Jira adapter at the emulator's Jira (`npm start` in sandbox mode; tests that opt in). */
+export function sandboxJiraEnv(secrets: SandboxSecrets, emulatorUrl: string): Env {
+  return {
+    TOLLGATE_JIRA_URL: `${emulatorUrl}/jira`,
+    TOLLGATE_JIRA_USER: SANDBOX_JIRA.user,
+    TOLLGATE_JIRA_API_TOKEN: secrets.jiraToken,
+    TOLLGATE_JIRA_PROJECT: SANDBOX_JIRA.project,
   };
 }
 
@@ -119,6 +144,7 @@ export function sandboxEnv(secrets: SandboxSecrets, integrationId: string): Env 
     TOLLGATE_SANDBOX_INTEGRATION_ID: integrationId,
     TOLLGATE_GITHUB_TOKEN: secrets.githubToken,
     GITHUB_WEBHOOK_SECRETS: secrets.githubWebhook,
+    TOLLGATE_JIRA_API_TOKEN: secrets.jiraToken,
     // The emulator's GitHub users are the sandbox people, under their own names.
     TOLLGATE_GITHUB_LOGINS: SANDBOX_PEOPLE.map((name) => `${name}=${name}`).join(','),
   };

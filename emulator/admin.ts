@@ -209,5 +209,6 @@ export function describeState(ctx: EmulatorContext): Record<string, unknown> {
     conflictVariants: Object.fromEntries(state.platform.conflictVariants),
     auditEntries: state.auditTrail.entries.length,
     channels: ctx.channels.describeAll(),
+    jiraIssues: state.jira.issues.length,
   };
 }

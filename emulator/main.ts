@@ -20,6 +20,8 @@ const EmulatorEnvSchema = z.object({
   /** Keep the emulator's state in this file across restarts (unset: in memory only). */
   EMULATOR_STATE_FILE: z.preprocess(unsetWhenEmpty, z.string().optional()),
   EMULATOR_GITHUB_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
+  /** Jira users, `email:token` comma-separated. */
+  EMULATOR_JIRA_USERS: z.preprocess(unsetWhenEmpty, z.string().optional()),
   EMULATOR_LOG_LEVEL: z.preprocess(
     unsetWhenEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -44,6 +46,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorProcessO
       auditWebhookSecret: parsed.EMULATOR_AUDIT_WEBHOOK_SECRET,
       crmSecret: parsed.EMULATOR_CRM_SECRET,
       githubToken: parsed.EMULATOR_GITHUB_TOKEN,
+      ...(parsed.EMULATOR_JIRA_USERS ? { jiraUsers: parseClientList(parsed.EMULATOR_JIRA_USERS) } : {}),
     },
   };
 }

@@ -4,7 +4,8 @@
  * empty made the next reconciliation see "0 installed" and tear every tenant down).
  *
  * Kept: configuration objects and version rules, installations and their event counters, integration tokens,
- * middleware tenants, CRM connections, archives and alerts. Not kept: OAuth access tokens (clients fetch new
+ * middleware tenants, CRM connections, archives, alerts and Jira's issues (a restarted sandbox's tickets are still
+ * there for the delivery cursor that PostgreSQL kept). Not kept: OAuth access tokens (clients fetch new
  * ones after a 401), webhook subscriptions and lifecycle webhook definitions (wiring that `tollgate dev`
  * re-establishes at every start, and that holds signing secrets), faults and pending deliveries. Written after
  * every request that may have changed something (debounced, 200 ms), atomically (temporary file + rename), mode 0600.
@@ -34,6 +35,8 @@ const StateFileSchema = z.object({
   crmConnections: Entries,
   archives: z.array(z.any()),
   alerts: z.array(z.any()),
+  /** Jira's issues (absent from files written before the emulator played Jira). */
+  jira: z.any().optional(),
 });
 
 export class EmulatorStateFileError extends Error {
@@ -75,6 +78,7 @@ export function loadEmulatorState(path: string): EmulatorState {
   fill(state.crmConnections, parsed.crmConnections);
   state.archives.push(...parsed.archives);
   state.alerts.push(...parsed.alerts);
+  if (parsed.jira) Object.assign(state.jira, parsed.jira);
   return state;
 }
 
@@ -93,6 +97,7 @@ export function saveEmulatorState(state: EmulatorState, path: string): void {
     crmConnections: [...state.crmConnections],
     archives: state.archives,
     alerts: state.alerts,
+    jira: state.jira,
   };
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;

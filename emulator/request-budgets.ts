@@ -80,12 +80,14 @@ export function logRequests(ctx: EmulatorContext): RequestHandler {
   return (req, res, next) => {
     if (req.path === '/__emulator' || req.path.startsWith('/__emulator/')) return next();
     const at = new Date().toISOString();
+    // Read now: a router mounted under a prefix (`/github`, `/jira`) strips it from req.path while it handles the request.
+    const path = req.path;
     const record = (status: LoggedRequest['status']) => {
       const log = ctx.state.requestBudgets.log;
       log.push({
         at,
         method: req.method,
-        path: req.path,
+        path,
         status,
         ...(res.locals.clientId !== undefined ? { clientId: String(res.locals.clientId) } : {}),
         ...(res.locals.tokenId !== undefined ? { token: String(res.locals.tokenId) } : {}),

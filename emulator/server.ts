@@ -16,6 +16,7 @@ import { errorResponder, routeNotFound } from './errors';
 import { injectFaults } from './faults';
 import { githubAdminRoutes, githubApiRoutes } from './github';
 import { integrationRoutes } from './integrations';
+import { jiraAdminRoutes, jiraApiRoutes } from './jira';
 import { oauthRoutes, requireBearer } from './oauth';
 import { partnerRoutes } from './partner';
 import { loadEmulatorState, StateSaver } from './persistence';
@@ -90,7 +91,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 }
 
 /** The route table. Order matters: faults come first (they apply to everything but the admin API), the token
- * endpoints and partner systems need no Bearer token, `/github` checks its own token, and every other `/api/v2`
+ * endpoints and partner systems need no Bearer token, `/github` and `/jira` check their own credentials, and every other `/api/v2`
  * route needs a Genesys Bearer token. */
 export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler): Express {
   const app = express();
@@ -103,9 +104,12 @@ export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler
   app.use(express.json({ limit: '5mb' }));
   app.use(injectFaults(ctx, requestTimers));
   app.use('/__emulator/github', githubAdminRoutes(ctx));
+  app.use('/__emulator/jira', jiraAdminRoutes(ctx));
   app.use('/__emulator', adminRoutes(ctx));
   // GitHub, for the change gate's pull-request path (its own token, not Genesys' OAuth).
   app.use('/github', githubApiRoutes(ctx));
+  // Jira Service Management, for the change tickets (HTTP Basic with an API token, not Genesys' OAuth).
+  app.use('/jira', jiraApiRoutes(ctx));
   app.use(oauthRoutes(ctx));
   app.use(partnerRoutes(ctx));
   app.use('/api/v2', requireBearer(ctx));

@@ -1,6 +1,6 @@
 /**
  * The emulator's settings (OAuth clients, token lifetime, audit webhook secret, retry policy and timeout, CRM
- * secret): schema and defaults, the partial update of `POST /__emulator/settings`, and what is shown of them
+ * secret, GitHub token, Jira users and projects): schema and defaults, the partial update of `POST /__emulator/settings`, and what is shown of them
  * (never a secret). Routes read them when used, so a change applies to tokens issued and events emitted afterwards.
  */
 import { z } from 'zod';
@@ -40,6 +40,14 @@ export const EmulatorSettingsSchema = z.object({
   channelHeartbeatSeconds: z.number().int().positive(),
   /** The token the emulated GitHub API (`/github`) accepts; without one it accepts none. */
   githubToken: z.string().min(1).optional(),
+  /** Jira users (email → API token) the emulated Jira (`/jira`) accepts with HTTP Basic auth; none by default. */
+  jiraUsers: z.record(z.string().min(1), z.string().min(1)),
+  /** Jira project keys issues can be created in. */
+  jiraProjects: z.array(z.string().regex(/^[A-Z][A-Z0-9_]{0,9}$/)).min(1),
+  /** Issue type names Jira accepts. */
+  jiraIssueTypes: z.array(z.string().min(1)).min(1),
+  /** How long a new issue stays invisible to JQL search (Jira's index trails its writes). */
+  jiraSearchLagMs: z.number().int().min(0),
 });
 export type EmulatorSettings = z.infer<typeof EmulatorSettingsSchema>;
 
@@ -56,6 +64,10 @@ export const defaultSettings: EmulatorSettings = {
   channelTopicLimit: 1000,
   channelLimit: 20,
   channelHeartbeatSeconds: 30,
+  jiraUsers: {},
+  jiraProjects: ['CHG'],
+  jiraIssueTypes: ['Change', 'Task'],
+  jiraSearchLagMs: 0,
 };
 
 /** `POST /__emulator/settings`: any subset, and any subset of `auditRetry`. */
@@ -103,5 +115,9 @@ export function describeSettings(settings: EmulatorSettings): Record<string, unk
     channelLimit: settings.channelLimit,
     channelHeartbeatSeconds: settings.channelHeartbeatSeconds,
     githubTokenConfigured: settings.githubToken !== undefined,
+    jiraUsers: Object.keys(settings.jiraUsers),
+    jiraProjects: settings.jiraProjects,
+    jiraIssueTypes: settings.jiraIssueTypes,
+    jiraSearchLagMs: settings.jiraSearchLagMs,
   };
 }

@@ -1,11 +1,12 @@
 /**
  * Everything the emulated Genesys Cloud and partner systems remember, as plain in-memory records: objects and
  * version rules, tokens, subscriptions, integrations and installations, tenants, CRM connections, archives, alerts
- * and faults. Outgoing deliveries are not here (delivery.ts owns them); a reset replaces the whole state.
+ * faults, and Jira's issues. Outgoing deliveries are not here (delivery.ts owns them); a reset replaces the whole state.
  */
 import { AuditTrailState } from './audit-trail';
 import type { Fault } from './faults';
 import type { IntegrationWebhook } from './integrations';
+import { JiraState } from './jira';
 import { PlatformState } from './platform-objects';
 import { RequestBudgetState } from './request-budgets';
 import type { AuditSubscription } from './webhooks';
@@ -133,6 +134,9 @@ export class EmulatorState {
   readonly platform = new PlatformState();
   readonly auditTrail = new AuditTrailState();
   readonly requestBudgets = new RequestBudgetState();
+
+  /** Jira Service Management's issues, for the change tickets (jira.ts). */
+  readonly jira = new JiraState();
 
   versionRuleOf(type: string): VersionRule {
     return this.versionRules.get(type) ?? 'increment';

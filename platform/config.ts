@@ -171,6 +171,109 @@ const resourceBudgets = z.string().transform((text, ctx) => {
   }
 });
 
+/** An endpoint's name: its cursor's name and its workflow's (`event-delivery:<queue>:<name>`). */
+const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** An event type pattern: `change.approved`, `change.*`, `audit.*`, `*`. */
+const EVENT_TYPE_PATTERN = /^(\*|[a-z_]+\.(\*|[a-z_]+))$/;
+/** A target pattern: an address `TYPE/ID` where `*` stands for any characters (`architect.*`, `ivr/main-*`). */
+const TARGET_PATTERN = /^[A-Za-z0-9_.*-]+(\/\S*)?$/;
+
+/** TOLLGATE_EVENT_ENDPOINTS: where signed change events go (no secrets here; see TOLLGATE_EVENT_SECRETS). */
+export const EventEndpointSchema = z.object({
+  name: z
+    .string()
+    .regex(ENDPOINT_NAME, 'letters, digits, ".", "_", "-", at most 63')
+    .refine((name) => name !== JIRA_ENDPOINT, 'is the Jira adapter\'s name'),
+  url: z.url({ protocol: /^https?$/ }),
+  /** Only these event types (default: every `change.*` and `audit.*`). */
+  types: z.array(z.string().regex(EVENT_TYPE_PATTERN, 'an event type or pattern like change.* or audit.drift')).min(1).optional(),
+  /** Only events about these targets (default: every target). */
+  targets: z.array(z.string().regex(TARGET_PATTERN, 'a target address or pattern like architect.* or ivr/main-*')).min(1).optional(),
+  /** Where a new endpoint starts: `now` (the ledger's head when its cursor is made) or `start` (every row kept). */
+  from: z.enum(['now', 'start']).default('now'),
+});
+/** The Jira adapter's endpoint name (its cursor and its workflow). */
+export const JIRA_ENDPOINT = 'jira';
+
+const eventEndpoints = z.string().transform((text, ctx) => {
+  try {
+    const endpoints = z.array(EventEndpointSchema).parse(JSON.parse(text));
+    const names = endpoints.map((endpoint) => endpoint.name);
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new Error(`the endpoint name "${twice}" is used twice`);
+    return endpoints;
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be a JSON array like [{"name":"change-feed","url":"https://…"}]: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+/**
+ * A Standard Webhooks signing secret: `whsec_` then base64 of 24 to 64 random bytes (the specification's "at least
+ * 24 bytes"). Returned as written; the signer decodes it.
+ */
+export function webhookSecretProblem(secret: string): string | undefined {
+  const body = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 !== 0) return 'is not whsec_ followed by base64';
+  const bytes = Buffer.from(body, 'base64').length;
+  if (bytes < 24 || bytes > 64) return `decodes to ${bytes} bytes; use 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))`;
+  return undefined;
+}
+
+/** TOLLGATE_EVENT_SECRETS: `{"<endpoint>": "whsec_…"}`, or a list (the first signs too: rotation) per endpoint. */
+const eventSecrets = z.string().transform((text, ctx) => {
+  try {
+    const parsed = z.record(z.string(), z.union([z.string(), z.array(z.string()).min(1)])).parse(JSON.parse(text));
+    const secrets: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(parsed)) {
+      secrets[name] = Array.isArray(value) ? value : [value];
+      for (const secret of secrets[name]) {
+        const problem = webhookSecretProblem(secret);
+        if (problem) throw new Error(`the secret of "${name}" ${problem}`);
+      }
+    }
+    return secrets;
+  } catch (error) {
+    // Never echo the value: it is secret.
+    ctx.addIssue({ code: 'custom', message: `must be JSON like {"change-feed":"whsec_…"}: ${error instanceof z.ZodError ? 'not an object of strings or string lists' : (error as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+/** Moments of a change that can move its Jira issue, each to a transition named by TOLLGATE_JIRA_TRANSITIONS. */
+export const TICKET_MOMENTS = ['approved', 'deploying', 'done', 'rejected', 'withdrawn', 'expired', 'cancelled', 'failed', 'rolled_back', 'diverged'] as const;
+export type TicketMoment = (typeof TICKET_MOMENTS)[number];
+/** The default transition names: the emulator's Jira Service Management change workflow (docs/tickets.md). */
+export const DEFAULT_JIRA_TRANSITIONS: Partial<Record<TicketMoment, string>> = {
+  deploying: 'Implement',
+  done: 'Done',
+  rejected: 'Decline',
+  withdrawn: 'Cancel',
+  expired: 'Cancel',
+  cancelled: 'Cancel',
+  failed: 'Mark as failed',
+  rolled_back: 'Mark as failed',
+  diverged: 'Mark as failed',
+};
+const jiraTransitions = z.string().transform((text, ctx) => {
+  try {
+    // An empty name turns a default transition off.
+    return z.partialRecord(z.enum(TICKET_MOMENTS), z.string()).parse(JSON.parse(text));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be JSON like {"done":"Done","rejected":"Decline"} with keys ${TICKET_MOMENTS.join(', ')}: ${error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message}` });
+    return z.NEVER;
+  }
+});
+const targetPatterns = list.transform((items, ctx) => {
+  for (const item of items) {
+    if (!TARGET_PATTERN.test(item)) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not a target address or pattern like architect.* or ivr/main-*` });
+      return z.NEVER;
+    }
+  }
+  return items;
+});
+
 const onOff = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((value) => value === 'on' || value === 'true' || value === '1');
 
 /** `Mon-Fri 08:00-18:00` or `always`. */
@@ -306,6 +409,23 @@ const EnvSchema = z.object({
    * `tollgate installation reconcile --confirm` (and never all of more than 3). */
   TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE: z.coerce.number().min(0).max(1).default(0.1),
 
+  TOLLGATE_EVENT_ENDPOINTS: eventEndpoints.default([]),
+  TOLLGATE_EVENT_SECRETS: eventSecrets.default({}),
+  TOLLGATE_EVENT_POLL: durationSchema.default(500),
+  TOLLGATE_EVENT_TIMEOUT: durationSchema.default(15_000),
+  TOLLGATE_EVENT_RETRY_MAX: durationSchema.default(5 * 60_000),
+  TOLLGATE_JIRA_URL: url.optional(),
+  TOLLGATE_JIRA_USER: z.string().min(1).optional(),
+  TOLLGATE_JIRA_API_TOKEN: z.string().min(1).optional(),
+  TOLLGATE_JIRA_PROJECT: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,9}$/, 'a Jira project key like CHG')
+    .optional(),
+  TOLLGATE_JIRA_ISSUE_TYPE: z.string().min(1).default('Change'),
+  TOLLGATE_JIRA_TRANSITIONS: jiraTransitions.default({}),
+  TOLLGATE_JIRA_TARGETS: targetPatterns.optional(),
+  TOLLGATE_JIRA_SEARCH_SETTLE: durationSchema.default(30_000),
+
   EMULATOR_PORT: port.default(4010),
   TOLLGATE_HOME: z.string().optional(),
 });
@@ -321,6 +441,8 @@ export const SECRET_VARIABLES = [
   'TOLLGATE_GITHUB_TOKEN',
   'CRM_CLIENT_SECRET',
   'DATABASE_URL',
+  'TOLLGATE_EVENT_SECRETS',
+  'TOLLGATE_JIRA_API_TOKEN',
 ] as const;
 
 /** Resolves `NAME_FILE` into `NAME` for every secret (and the TLS cert/CA, which are files by nature). */
@@ -355,6 +477,32 @@ export interface GitHubConfig {
   pathPattern: string;
   /** How often a change linked to a pull request re-reads its reviews while awaiting approval. */
   recheckEveryMs: number;
+}
+
+/** One endpoint that receives the signed change events (Standard Webhooks). */
+export interface WebhookEndpointConfig {
+  name: string;
+  url: string;
+  types?: string[];
+  targets?: string[];
+  from: 'now' | 'start';
+  /** Signing secrets (`whsec_…`), newest first: every one signs each event (zero-downtime rotation). */
+  secrets: string[];
+}
+
+/** The Jira Service Management adapter (tickets/jira-adapter.ts). */
+export interface JiraConfig {
+  /** The site, e.g. `https://acme.atlassian.net` (the REST API is under `/rest/api/3`). */
+  url: string;
+  user: string;
+  apiToken: string;
+  project: string;
+  issueType: string;
+  /** Transition name per moment of a change; a moment without one moves nothing. */
+  transitions: Partial<Record<TicketMoment, string>>;
+  targets?: string[];
+  /** How long a create whose outcome is unknown waits for Jira's search index before it is sent again. */
+  searchSettleMs: number;
 }
 
 export interface TemporalConfig {
@@ -432,6 +580,19 @@ export interface Config {
     };
   };
   alerts: { webhookUrl?: string };
+  /** Outbound change events, from the audit ledger (outbound/, activities/outbound-events.ts). */
+  events: {
+    webhooks: WebhookEndpointConfig[];
+    jira?: JiraConfig;
+    /** How often an idle delivery loop looks at the ledger's head. */
+    pollMs: number;
+    /** Per HTTP request to an endpoint. */
+    timeoutMs: number;
+    /** The longest wait between two attempts at an event (exponential backoff up to it, or a longer Retry-After). */
+    retryMaxMs: number;
+    /** GitHub's web host for pull-request links in tickets, when pull requests are read. */
+    pullRequestWebUrl?: string;
+  };
   /** The audit ledger (ledger/audit-ledger.ts): rows older than `retentionMs` are pruned daily; unset = forever. */
   ledger: { retentionMs?: number };
   lifecycle: {
@@ -471,6 +632,18 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     }
   }
   if (env.TEMPORAL_TLS_KEY && !env.TEMPORAL_TLS_CERT) problems.push('TEMPORAL_TLS_CERT: required with TEMPORAL_TLS_KEY');
+  if (env.TOLLGATE_JIRA_URL) {
+    for (const name of ['TOLLGATE_JIRA_USER', 'TOLLGATE_JIRA_API_TOKEN', 'TOLLGATE_JIRA_PROJECT']) {
+      if (!env[name]) problems.push(`${name}: required when TOLLGATE_JIRA_URL is set${name === 'TOLLGATE_JIRA_API_TOKEN' ? ' (or TOLLGATE_JIRA_API_TOKEN_FILE)' : ''}`);
+    }
+  }
+  if (parsed.success) {
+    for (const endpoint of parsed.data.TOLLGATE_EVENT_ENDPOINTS) {
+      if (!parsed.data.TOLLGATE_EVENT_SECRETS[endpoint.name]) {
+        problems.push(`TOLLGATE_EVENT_SECRETS: no signing secret for the endpoint "${endpoint.name}" (or TOLLGATE_EVENT_SECRETS_FILE)`);
+      }
+    }
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const sandbox = !e.GENESYS_API_BASE && !e.GENESYS_REGION;
@@ -565,6 +738,29 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       },
     },
     ledger: { retentionMs: e.TOLLGATE_LEDGER_RETENTION },
+    events: {
+      webhooks: e.TOLLGATE_EVENT_ENDPOINTS.map((endpoint) => ({ ...endpoint, secrets: e.TOLLGATE_EVENT_SECRETS[endpoint.name] })),
+      ...(e.TOLLGATE_JIRA_URL
+        ? {
+            jira: {
+              url: e.TOLLGATE_JIRA_URL.replace(/\/+$/, ''),
+              user: e.TOLLGATE_JIRA_USER!,
+              apiToken: e.TOLLGATE_JIRA_API_TOKEN!,
+              project: e.TOLLGATE_JIRA_PROJECT!,
+              issueType: e.TOLLGATE_JIRA_ISSUE_TYPE,
+              transitions: Object.fromEntries(
+                Object.entries({ ...DEFAULT_JIRA_TRANSITIONS, ...e.TOLLGATE_JIRA_TRANSITIONS }).filter(([, name]) => name !== undefined && name.trim() !== ''),
+              ),
+              ...(e.TOLLGATE_JIRA_TARGETS ? { targets: e.TOLLGATE_JIRA_TARGETS } : {}),
+              searchSettleMs: e.TOLLGATE_JIRA_SEARCH_SETTLE,
+            },
+          }
+        : {}),
+      pollMs: e.TOLLGATE_EVENT_POLL,
+      timeoutMs: e.TOLLGATE_EVENT_TIMEOUT,
+      retryMaxMs: e.TOLLGATE_EVENT_RETRY_MAX,
+      ...(e.TOLLGATE_GITHUB_TOKEN ? { pullRequestWebUrl: pullRequestWebUrl(e.TOLLGATE_GITHUB_API_URL ?? (sandbox ? `${emulatorUrl}/github` : 'https://api.github.com')) } : {}),
+    },
     alerts: { webhookUrl: e.TOLLGATE_ALERT_WEBHOOK_URL ?? (sandbox ? `${emulatorUrl}/partner/alerts` : undefined) },
     lifecycle: {
       databaseUrl: e.DATABASE_URL,
@@ -584,6 +780,14 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     },
     emulator: { port: e.EMULATOR_PORT },
   };
+}
+
+/** The web host of a GitHub API URL: `https://api.github.com` → `https://github.com`; GitHub Enterprise's
+ * `https://host/api/v3` → `https://host`; anything else (the sandbox emulator) as it is. */
+export function pullRequestWebUrl(apiUrl: string): string {
+  const trimmed = apiUrl.replace(/\/+$/, '');
+  if (/^https:\/\/api\.github\.com$/i.test(trimmed)) return 'https://github.com';
+  return trimmed.replace(/\/api\/v3$/i, '');
 }
 
 /** Policy of one target type, with defaults for types the configuration does not name. */

@@ -177,4 +177,77 @@ describe('configuration', () => {
     expect(() => loadConfig({ GENESYS_RESOURCE_BUDGETS: '{"/api/v2/users": 10}' })).toThrow(/GENESYS_RESOURCE_BUDGETS/);
     expect(() => loadConfig({ TOLLGATE_CHANNEL_TOPIC_LIMIT: '5000' })).toThrow(/TOLLGATE_CHANNEL_TOPIC_LIMIT/);
   });
+
+  it('reads the outbound event endpoints with their signing secrets from a file, and the Jira adapter\'s settings', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
+    const [fresh, old] = [`whsec_${Buffer.alloc(32, 1).toString('base64')}`, `whsec_${Buffer.alloc(32, 2).toString('base64')}`];
+    writeFileSync(join(dir, 'event-secrets.json'), JSON.stringify({ 'change-feed': [fresh, old] }));
+    writeFileSync(join(dir, 'jira-token'), 'ATATT-jira-api-token\n');
+    const config = loadConfig({
+      TOLLGATE_EVENT_ENDPOINTS: JSON.stringify([{ name: 'change-feed', url: 'https://hooks.example/tollgate', types: ['change.*', 'audit.drift'], targets: ['architect.*'], from: 'start' }]),
+      TOLLGATE_EVENT_SECRETS_FILE: join(dir, 'event-secrets.json'),
+      TOLLGATE_EVENT_RETRY_MAX: '10m',
+      TOLLGATE_JIRA_URL: 'https://acme.atlassian.net/',
+      TOLLGATE_JIRA_USER: 'tollgate-bot@acme.example',
+      TOLLGATE_JIRA_API_TOKEN_FILE: join(dir, 'jira-token'),
+      TOLLGATE_JIRA_PROJECT: 'CHG',
+      TOLLGATE_JIRA_TRANSITIONS: '{"done":"Complete","deploying":"","approved":"Approve"}',
+      TOLLGATE_JIRA_TARGETS: 'architect.*, routing.queue/*',
+      TOLLGATE_GITHUB_TOKEN: 'ghs_x',
+      TOLLGATE_GITHUB_API_URL: 'https://ghe.acme.example/api/v3',
+    });
+    expect(config.events.webhooks).toEqual([
+      { name: 'change-feed', url: 'https://hooks.example/tollgate', types: ['change.*', 'audit.drift'], targets: ['architect.*'], from: 'start', secrets: [fresh, old] },
+    ]);
+    expect(config.events).toMatchObject({ pollMs: 500, timeoutMs: 15_000, retryMaxMs: 600_000, pullRequestWebUrl: 'https://ghe.acme.example' });
+    expect(loadConfig({ TOLLGATE_GITHUB_TOKEN: 'ghs_x', TOLLGATE_GITHUB_API_URL: 'https://api.github.com' }).events.pullRequestWebUrl).toBe('https://github.com');
+    expect(config.events.jira).toEqual({
+      url: 'https://acme.atlassian.net',
+      user: 'tollgate-bot@acme.example',
+      apiToken: 'ATATT-jira-api-token',
+      project: 'CHG',
+      issueType: 'Change',
+      // Over the defaults; an empty name turns a default off.
+      transitions: {
+        approved: 'Approve',
+        done: 'Complete',
+        rejected: 'Decline',
+        withdrawn: 'Cancel',
+        expired: 'Cancel',
+        cancelled: 'Cancel',
+        failed: 'Mark as failed',
+        rolled_back: 'Mark as failed',
+        diverged: 'Mark as failed',
+      },
+      targets: ['architect.*', 'routing.queue/*'],
+      searchSettleMs: 30_000,
+    });
+    // Off by default: no endpoints, no Jira.
+    expect(loadConfig({}).events.webhooks).toEqual([]);
+    expect(loadConfig({}).events.jira).toBeUndefined();
+  });
+
+  it('names what is missing or wrong in the event and Jira settings, never echoing a secret', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const jira = problems({ TOLLGATE_JIRA_URL: 'https://acme.atlassian.net' });
+    for (const name of ['TOLLGATE_JIRA_USER', 'TOLLGATE_JIRA_API_TOKEN', 'TOLLGATE_JIRA_PROJECT']) expect(jira).toContain(name);
+    expect(problems({ TOLLGATE_JIRA_TRANSITIONS: '{"finished":"Done"}' })).toContain('TOLLGATE_JIRA_TRANSITIONS');
+    expect(problems({ TOLLGATE_JIRA_PROJECT: 'chg' })).toContain('TOLLGATE_JIRA_PROJECT');
+    expect(problems({ TOLLGATE_JIRA_TARGETS: 'ivr main' })).toContain('TOLLGATE_JIRA_TARGETS');
+    const endpoint = (entry: Record<string, unknown>) => ({ TOLLGATE_EVENT_ENDPOINTS: JSON.stringify([entry]), TOLLGATE_EVENT_SECRETS: JSON.stringify({ [String(entry.name)]: `whsec_${Buffer.alloc(24).toString('base64')}` }) });
+    expect(problems(endpoint({ name: 'jira', url: 'https://hooks.example' }))).toContain("is the Jira adapter's name");
+    expect(problems(endpoint({ name: 'feed', url: 'ftp://hooks.example' }))).toContain('TOLLGATE_EVENT_ENDPOINTS');
+    expect(problems(endpoint({ name: 'feed', url: 'https://hooks.example', types: ['approved'] }))).toContain('TOLLGATE_EVENT_ENDPOINTS');
+    expect(problems({ TOLLGATE_EVENT_ENDPOINTS: JSON.stringify([{ name: 'a', url: 'https://x.example' }, { name: 'a', url: 'https://y.example' }]) })).toContain('used twice');
+    const weak = problems({ ...endpoint({ name: 'feed', url: 'https://hooks.example' }), TOLLGATE_EVENT_SECRETS: '{"feed":"whsec_dG9vLXNob3J0"}' });
+    expect(weak).toContain('TOLLGATE_EVENT_SECRETS');
+    expect(weak).not.toContain('dG9vLXNob3J0');
+  });
 });

@@ -108,10 +108,28 @@ describe('npm start: the whole stack on one machine', () => {
     expect(schedule).toBeDefined();
     const changeFile = join(home, 'change.json');
     writeFileSync(changeFile, JSON.stringify({ end: '2026-01-05T19:00:00.000' }));
-    const submitted = await cli(['change', 'submit', '--target', `architect.schedule/${schedule}`, '--file', changeFile, '--requester', 'alice'], { ...env, TOLLGATE_HOME: home });
+    const changeId = `dev-ticket-${Date.now()}`;
+    const submitted = await cli(
+      ['change', 'submit', '--target', `architect.schedule/${schedule}`, '--file', changeFile, '--requester', 'alice', '--change-id', changeId],
+      { ...env, TOLLGATE_HOME: home },
+    );
     expect(submitted.code).toBe(0);
     expect(submitted.stdout).toMatch(/awaiting_approval/);
     expect(submitted.stdout).toMatch(/lock: optimistic lock: the write carries the current version/);
+
+    // Its change ticket is opened in the emulator's Jira, with the plan as its description (sandbox wiring).
+    expect(running.output()).toContain(`Change tickets      Jira http://127.0.0.1:${env.EMULATOR_PORT}/jira, project CHG`);
+    type Issues = { issues: Array<{ key: string; labels: string[]; status: string; descriptionText: string }> };
+    const jiraIssues = async () => ((await (await fetch(`http://127.0.0.1:${env.EMULATOR_PORT}/__emulator/jira/issues`)).json()) as Issues).issues;
+    const ticket = await eventually(
+      'the change ticket in the emulator\'s Jira',
+      async () => (await jiraIssues()).find((issue) => issue.labels.includes(`tollgate-change-${changeId}`)),
+      30_000,
+    );
+    expect(ticket.status).toBe('Open');
+    expect(ticket.descriptionText).toContain(`~ end: "2026-01-05T18:00:00.000" → "2026-01-05T19:00:00.000"`);
+    const status = await cli(['change', 'status', changeId, '--json'], { ...env, TOLLGATE_HOME: home });
+    expect(JSON.parse(status.stdout).tickets).toEqual([expect.objectContaining({ system: 'jira', key: ticket.key })]);
 
     // A workflow recorded before the restart …
     const workflowId = `dev-stack-probe-${Date.now()}`;
@@ -137,6 +155,8 @@ describe('npm start: the whole stack on one machine', () => {
     // … and so do the sandbox people's keys and the allowed signers.
     expect(readFileSync(join(home, 'keys', 'alice'), 'utf8')).toBe(aliceKey);
     expect(readFileSync(join(home, 'allowed_signers'), 'utf8')).toBe(allowedSigners);
+    // … and the change tickets, which the delivery cursor in PostgreSQL has already gone past.
+    expect((await jiraIssues()).filter((issue) => issue.labels.includes(`tollgate-change-${changeId}`)).map((issue) => issue.key)).toEqual([ticket.key]);
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);

@@ -9,7 +9,7 @@ import { startEmulator } from '../emulator/server';
 import { emulatorClient } from '../emulator/testing';
 
 describe('Genesys Cloud emulator: state across restarts', () => {
-  it('keeps installations, tokens, tenants, CRM connections, archives, objects and sequences; not the wiring', async () => {
+  it('keeps installations, tokens, tenants, CRM connections, archives, objects, sequences and Jira issues; not the wiring', async () => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'tollgate-emulator-')), 'emulator-state.json');
     const first = await startEmulator({ port: 0, stateFile });
     const client = emulatorClient(first.url);
@@ -19,7 +19,17 @@ describe('Genesys Cloud emulator: state across restarts', () => {
     await client.call('POST', '/partner/tenants', { tenantId: 'tenant_acme', orgId: 'org-acme', integrationId: 'int-1' });
     await client.call('PUT', '/partner/crm/connections/tenant_acme', { crmEndpoint: 'https://acme.example', clientSecret: 'crm-sandbox-secret', orgId: 'org-acme', integrationId: 'int-1' });
     await client.call('POST', '/partner/archives', { orgId: 'org-old', integrationId: 'int-1', tenantId: 'tenant_old' });
+    // A change ticket in the emulator's Jira (the delivery cursor in PostgreSQL has gone past it).
+    const jira = { authorization: `Basic ${Buffer.from('bot@example.com:jira-token').toString('base64')}`, 'content-type': 'application/json' };
     await first.close();
+    const withJira = await startEmulator({ port: 0, stateFile, settings: { jiraUsers: { 'bot@example.com': 'jira-token' } } });
+    const created = await fetch(`${withJira.url}/jira/rest/api/3/issue`, {
+      method: 'POST',
+      headers: jira,
+      body: JSON.stringify({ fields: { project: { key: 'CHG' }, issuetype: { name: 'Change' }, summary: 'Change ivr/main-menu', labels: ['tollgate-change-c1'] } }),
+    });
+    expect(created.status).toBe(201);
+    await withJira.close();
     expect(statSync(stateFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(stateFile, 'utf8')).not.toContain('s3cret');
 
@@ -34,6 +44,8 @@ describe('Genesys Cloud emulator: state across restarts', () => {
       expect(state.objects).toEqual([expect.objectContaining({ type: 'ivr', id: 'main-menu', version: 3, greeting: 'hello' })]);
       expect(state.eventSequences).toEqual({ 'org-acme:int-1': 1 });
       expect(state.tokens.filter((token: { kind: string }) => token.kind === 'integration')).toHaveLength(1);
+      const issues = (await again.admin<{ issues: Array<{ key: string; labels: string[] }> }>('GET', '/jira/issues')).body.issues;
+      expect(issues).toEqual([expect.objectContaining({ key: 'CHG-1', labels: ['tollgate-change-c1'] })]);
       // The wiring is re-established by whoever starts the sandbox.
       expect(state.integrations).toEqual([]);
       expect(state.subscriptions).toEqual([]);

@@ -44,6 +44,7 @@ describe('replaying recorded histories (upgrades never wedge a running workflow)
       'change-audited',
       'audit-approved',
       'audit-drift-reverted',
+      'event-delivery-jira',
     ]) {
       expect(names).toContain(expected);
     }

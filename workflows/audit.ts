@@ -64,13 +64,7 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
 
   if (verdict.approved) {
     upsertSearchAttributes([{ key: TollgateState, value: 'approved' }]);
-    if (verdict.changeId) {
-      try {
-        await getExternalWorkflowHandle(changeWorkflowId(verdict.changeId)).signal(auditedSignal, { version: input.version, auditWorkflowId: selfId });
-      } catch {
-        // The change already finished (it stops waiting for its audit after a while): the audit still stands.
-      }
-    }
+    // The verdict is in the audit trail before the change hears of it (its ticket closes on this record).
     await appendToLedger([
       verdictRecord('audit.approved', {
         target: targetAddress(target),
@@ -80,6 +74,13 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
         ...(input.modifiedBy ? { modifiedBy: { kind: input.modifiedBy.kind, id: input.modifiedBy.id } } : {}),
       }),
     ]);
+    if (verdict.changeId) {
+      try {
+        await getExternalWorkflowHandle(changeWorkflowId(verdict.changeId)).signal(auditedSignal, { version: input.version, auditWorkflowId: selfId });
+      } catch {
+        // The change already finished (it stops waiting for its audit after a while): the audit still stands.
+      }
+    }
     return { target, version: input.version, source: input.source, verdict: 'approved', changeId: verdict.changeId, alerted: false };
   }
 

@@ -34,6 +34,8 @@ export const FailureType = {
   InventoryUnavailable: 'InventoryUnavailable',
   /** PostgreSQL could not be reached (retryable). */
   DatabaseUnavailable: 'DatabaseUnavailable',
+  /** An outbound event endpoint (a webhook, Jira) did not take an event; retried after its Retry-After or backoff. */
+  EventDeliveryFailed: 'EventDeliveryFailed',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 

@@ -2,3 +2,4 @@
 export * from './change-gate';
 export * from './lifecycle';
 export { ledgerRetentionWorkflow } from './ledger-retention';
+export { eventDeliveryWorkflow } from './event-delivery';

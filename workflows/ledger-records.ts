@@ -26,6 +26,8 @@ export const LEDGER_KINDS = [
   'change.diverged',
   'change.failed',
   'change.audited',
+  /** The change's ticket in a change-management system (tickets/), opened by the outbound delivery loop. */
+  'change.ticket',
   // audits of Genesys Cloud versions
   'audit.approved',
   'audit.drift',
@@ -106,6 +108,8 @@ export interface LedgerData {
   'change.diverged': { fields: string[]; by?: string; reason: string };
   'change.failed': { reason: string };
   'change.audited': { version: number; auditWorkflowId: string };
+  /** `system`: `jira`; `endpoint`: the delivery endpoint that opened it; `key`: the issue key (`CHG-12`). */
+  'change.ticket': { system: 'jira'; endpoint: string; key: string; url: string };
   'audit.approved': { target: string; version: number; changeId?: string; source: string; modifiedBy?: { kind: string; id: string } };
   'audit.drift': { target: string; version: number; source: string; modifiedBy?: { kind: string; id: string }; revertChangeId?: string };
   'audit.reverting': { target: string; version: number; revertChangeId: string; toVersion: number };

@@ -11,6 +11,7 @@
  *                                              installations can never share a workflow ID
  *   heartbeat:<taskQueue>                      the audit heartbeat's runs
  *   reconciliation:<taskQueue>                 the reconciliation's scheduled runs (every integration)
+ *   event-delivery:<taskQueue>:<endpoint>      the delivery of the outbound change events to one endpoint
  *
  * A target address is `TYPE/ID`, the ID being everything after the first `/`. Most IDs are plain names. A data
  * table row (`datatable.row`) has a two-part ID, `TABLEID/ROWKEY`: the table ID is a plain name (it never holds a
@@ -163,6 +164,11 @@ export function parseInstallationAddress(text: string): { orgId: string; integra
   if (parts.length !== 2) return undefined;
   const [orgId, integrationId] = parts as [string, string];
   return isInstallationId(orgId) && isInstallationId(integrationId) ? { orgId, integrationId } : undefined;
+}
+
+/** The loop that delivers outbound change events to one endpoint of the deployment on `taskQueue`. */
+export function eventDeliveryWorkflowId(taskQueue: string, endpoint: string): string {
+  return `event-delivery:${taskQueue}:${endpoint}`;
 }
 
 export function heartbeatWorkflowId(taskQueue: string): string {

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { emulatorSettingsFor, ensureSandboxKeys, generateSandboxSecrets, sandboxEnv, sandboxKeyFile, wireSandbox, type SandboxSecrets } from '../../cli/sandbox';
+import { emulatorSettingsFor, ensureSandboxKeys, generateSandboxSecrets, sandboxEnv, sandboxJiraEnv, sandboxKeyFile, wireSandbox, type SandboxSecrets } from '../../cli/sandbox';
+import { ensureEventDeliveries, stopEventDeliveries } from '../../client/event-delivery';
 import { connectClient } from '../../client/connection';
 import { startEmulator } from '../../emulator/server';
 import { GenesysClient } from '../../genesys/client';
@@ -38,6 +39,8 @@ export interface StackOptions {
   emulatorSettings?: Record<string, unknown>;
   /** Run the notification-channel listener beside the worker (listeners/audit-channel.ts), as `tollgate worker` does. */
   auditChannel?: boolean;
+  /** Send the change tickets to the emulator's Jira, as `npm start` does in sandbox mode. */
+  jira?: boolean;
 }
 
 export interface TestStack {
@@ -111,6 +114,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     TOLLGATE_HOME: home,
     TOLLGATE_ALLOWED_SIGNERS: keys.allowedSignersPath,
     ...sandboxEnv(secrets, integrationId),
+    ...(options.jira ? sandboxJiraEnv(secrets, emulator.url) : {}),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -170,6 +174,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     },
   };
   if (options.worker !== false) await worker.start();
+  // The outbound event deliveries this stack's configuration names (none unless a test configures endpoints).
+  await ensureEventDeliveries(client, config, taskQueue);
 
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${emulator.url}/__emulator${path}`, {
@@ -200,6 +206,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     auditChannel: () => running?.channel,
     async close() {
       await worker.stop();
+      await stopEventDeliveries(client, config, taskQueue);
       await receivers?.close();
       await emulator.close();
       await genesys.close();

@@ -22,3 +22,4 @@ export const heartbeatWorkflow = withTimerFirst(current.heartbeatWorkflow);
 export const installationWorkflow = withTimerFirst(current.installationWorkflow);
 export const reconciliationWorkflow = withTimerFirst(current.reconciliationWorkflow);
 export const ledgerRetentionWorkflow = withTimerFirst(current.ledgerRetentionWorkflow);
+export const eventDeliveryWorkflow = withTimerFirst(current.eventDeliveryWorkflow);

@@ -22,3 +22,4 @@ export const heartbeatWorkflow = withPatchedTimerFirst(current.heartbeatWorkflow
 export const installationWorkflow = withPatchedTimerFirst(current.installationWorkflow);
 export const reconciliationWorkflow = withPatchedTimerFirst(current.reconciliationWorkflow);
 export const ledgerRetentionWorkflow = withPatchedTimerFirst(current.ledgerRetentionWorkflow);
+export const eventDeliveryWorkflow = withPatchedTimerFirst(current.eventDeliveryWorkflow);

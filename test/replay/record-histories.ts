@@ -9,6 +9,7 @@
  *   change         one waiting for approval; one mid-deploy (its write in flight); one deployed and audited
  *   audit          an approved version; a drift with its revert
  *   heartbeat, reconciliation   one run each
+ *   event-delivery the Jira adapter's delivery loop after it opened, commented and closed a change's ticket
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { TollgateIntegration, TollgateKind, TollgateOrg, TollgateState } from '.
 import { LifecyclePayloadSchema, toInstallationEvent } from '../../receivers/lifecycle-event';
 import { heartbeatWorkflow } from '../../workflows/heartbeat';
 import { installationWorkflow } from '../../workflows/installation';
-import { auditWorkflowId, installationWorkflowId, targetWorkflowId } from '../../workflows/workflow-ids';
+import { auditWorkflowId, eventDeliveryWorkflowId, installationWorkflowId, targetWorkflowId } from '../../workflows/workflow-ids';
 import { activityInFlight, approveBy, planned, readObject, seedObject, submit, waitForState } from '../change-gate-support';
 import { useTestStack } from '../fixtures';
 import { eventually, uniqueId } from '../harness/stack';
@@ -28,7 +29,7 @@ import { CRM, installation, lifecyclePayload } from '../lifecycle-support';
 
 export const HISTORIES_DIR = join(__dirname, 'histories');
 
-const stack = useTestStack({ env: { TOLLGATE_TARGETS: JSON.stringify({ ivr: { onDrift: 'revert' } }) } });
+const stack = useTestStack({ jira: true, env: { TOLLGATE_TARGETS: JSON.stringify({ ivr: { onDrift: 'revert' } }), TOLLGATE_JIRA_TARGETS: 'ticketed/*' } });
 
 /** The history as `temporal workflow show --output json` writes it: the format Temporal's docs give for replay. */
 async function save(name: string, handle: WorkflowHandle, runId?: string): Promise<void> {
@@ -133,5 +134,17 @@ describe('recording replay fixtures', () => {
     ]);
     expect(latest).toBeDefined();
     await save('reconciliation', latest!);
+  });
+
+  it('records the Jira adapter\'s delivery loop after a change\'s ticket was opened, commented and closed', async () => {
+    const done = await submit(stack, { target: await seedObject(stack, 'ticketed', { greeting: 'Hi' }), desired: { greeting: 'Hello' }, requester: 'alice' });
+    const { changeId } = await planned(done);
+    await approveBy(stack, done, ['bob', 'carol']);
+    await waitForState(done, ['audited']);
+    await eventually('the ticket to be closed', async () => {
+      const { issues } = await stack.emulator.admin<{ issues: Array<{ labels: string[]; status: string }> }>('GET', '/jira/issues');
+      return issues.some((issue) => issue.labels.includes(`tollgate-change-${changeId}`) && issue.status === 'Done');
+    });
+    await save('event-delivery-jira', stack.client.workflow.getHandle(eventDeliveryWorkflowId(stack.taskQueue, 'jira')));
   });
 });
