@@ -42,6 +42,7 @@ import {
   sandboxEnv,
   sandboxJiraEnv,
   secretsFromEnv,
+  keptPlatformDemo,
   seedPlatformDemo,
   wireSandbox,
   type DemoObject,
@@ -175,7 +176,12 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
         secrets,
         integrationId: config.lifecycle.integrationId ?? SANDBOX_INTEGRATION_ID,
       });
-      demo = await seedPlatformDemo(deps.genesys);
+      // Created once; the emulator keeps them across restarts (its state file), so later starts reuse them.
+      const state = (await (await fetch(`${emulatorUrl!}/__emulator/state`)).json()) as {
+        platformObjects?: Array<{ type: string; path: string; object: Record<string, unknown> }>;
+      };
+      demo = keptPlatformDemo(state.platformObjects ?? []);
+      if (demo.length === 0) demo = await seedPlatformDemo(deps.genesys);
     }
     const schedules = await ensureSchedules(client, config);
     const deliveries = await ensureEventDeliveries(client, config);

@@ -171,6 +171,25 @@ const AnyObject = z.record(z.string(), z.unknown());
  * so that `tollgate change submit --target architect.schedule/<id> …` works out of the box and drift on them is
  * flagged by the Audit API poll and the notification channel. Their ids are the emulator's; `tollgate dev` prints them.
  */
+/**
+ * The demo objects an earlier start created, from the emulator's admin state (it keeps them across restarts), so a
+ * restart prints the same ids instead of creating new ones. Empty when there are none.
+ */
+export function keptPlatformDemo(platformObjects: Array<{ type: string; path: string; object: Record<string, unknown> }>): DemoObject[] {
+  return platformObjects
+    .filter((entry) => DEMO_NAMES.has(String(entry.object.name ?? '')) || entry.type === 'datatable.row')
+    .map((entry) => {
+      if (entry.type === 'datatable.row') {
+        const match = /^\/api\/v2\/flows\/datatables\/([^/]+)\/rows\/(.+)$/.exec(entry.path);
+        const key = match ? decodeURIComponent(match[2]) : String(entry.object.key);
+        return { type: entry.type, id: `${match ? decodeURIComponent(match[1]) : ''}/${key}`, name: `Office hours: ${key}` };
+      }
+      return { type: entry.type, id: String(entry.object.id), name: String(entry.object.name) };
+    });
+}
+
+const DEMO_NAMES = new Set(['Business hours', 'Main office', 'Main IVR', 'Building evacuation', 'Sales', 'Resolved', 'Ada Agent']);
+
 export async function seedPlatformDemo(genesys: GenesysClient): Promise<DemoObject[]> {
   const create = async (type: string, collection: string, body: Record<string, unknown>): Promise<DemoObject> => {
     const created = await genesys.request('POST', collection, AnyObject, body);

@@ -3,8 +3,8 @@
  * restarted sandbox is consistent with the Temporal and PostgreSQL it kept (issue 9: an emulator that came back
  * empty made the next reconciliation see "0 installed" and tear every tenant down).
  *
- * Kept: configuration objects and version rules, installations and their event counters, integration tokens,
- * middleware tenants, CRM connections, archives, alerts and Jira's issues (a restarted sandbox's tickets are still
+ * Kept: configuration objects and version rules, the real platform's objects (Architect, routing, data tables and
+ * rows, users), installations and their event counters, integration tokens, middleware tenants, CRM connections, archives, alerts and Jira's issues (a restarted sandbox's tickets are still
  * there for the delivery cursor that PostgreSQL kept). Not kept: OAuth access tokens (clients fetch new
  * ones after a 401), webhook subscriptions and lifecycle webhook definitions (wiring that `tollgate dev`
  * re-establishes at every start, and that holds signing secrets), faults and pending deliveries. Written after
@@ -37,6 +37,8 @@ const StateFileSchema = z.object({
   alerts: z.array(z.any()),
   /** Jira's issues (absent from files written before the emulator played Jira). */
   jira: z.any().optional(),
+  /** The real platform's objects (Architect, routing, data tables and rows, users) and per-type conflict answers. */
+  platform: z.object({ objects: Entries, datatables: Entries, conflictVariants: Entries }).optional(),
 });
 
 export class EmulatorStateFileError extends Error {
@@ -79,6 +81,11 @@ export function loadEmulatorState(path: string): EmulatorState {
   state.archives.push(...parsed.archives);
   state.alerts.push(...parsed.alerts);
   if (parsed.jira) Object.assign(state.jira, parsed.jira);
+  if (parsed.platform) {
+    fill(state.platform.objects, parsed.platform.objects);
+    fill(state.platform.datatables, parsed.platform.datatables);
+    fill(state.platform.conflictVariants, parsed.platform.conflictVariants);
+  }
   return state;
 }
 
@@ -98,6 +105,11 @@ export function saveEmulatorState(state: EmulatorState, path: string): void {
     archives: state.archives,
     alerts: state.alerts,
     jira: state.jira,
+    platform: {
+      objects: [...state.platform.objects],
+      datatables: [...state.platform.datatables],
+      conflictVariants: [...state.platform.conflictVariants],
+    },
   };
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;

@@ -157,7 +157,24 @@ export class AuditLedger {
 
   /** Walks the whole chain; `onProgress` hears the number of rows checked every page. */
   async verify(onProgress?: (rowsChecked: number) => void): Promise<VerifyResult> {
-    const checkpoint = await this.pool.query<{ pruned_through_seq: string; hash: string }>(
+    // One snapshot for the whole walk: appends that commit meanwhile are neither half-seen nor taken for a
+    // deleted tail (the rows and the chain head are read as of the same moment).
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await this.verifySnapshot(client, onProgress);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async verifySnapshot(client: PoolClient, onProgress?: (rowsChecked: number) => void): Promise<VerifyResult> {
+    const checkpoint = await client.query<{ pruned_through_seq: string; hash: string }>(
       'SELECT pruned_through_seq, hash FROM tollgate.audit_checkpoints ORDER BY pruned_through_seq DESC LIMIT 1',
     );
     let expectedSeq = checkpoint.rows[0] ? Number(checkpoint.rows[0].pruned_through_seq) + 1 : 1;
@@ -173,7 +190,7 @@ export class AuditLedger {
       problem: { seq, kind, message },
     });
     for (;;) {
-      const page = await this.pool.query<StoredRow>(`SELECT * FROM tollgate.audit_events WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [after]);
+      const page = await client.query<StoredRow>(`SELECT * FROM tollgate.audit_events WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [after]);
       for (const row of page.rows) {
         const seq = Number(row.seq);
         firstSeq ??= seq;
@@ -201,7 +218,7 @@ export class AuditLedger {
       if (page.rows.length < PAGE) break;
       after = Number(page.rows[page.rows.length - 1].seq);
     }
-    const head = await this.pool.query<{ last_seq: string; last_hash: string }>('SELECT last_seq, last_hash FROM tollgate.audit_chain WHERE id = 1');
+    const head = await client.query<{ last_seq: string; last_hash: string }>('SELECT last_seq, last_hash FROM tollgate.audit_chain WHERE id = 1');
     const lastSeq = expectedSeq - 1;
     if (Number(head.rows[0].last_seq) !== lastSeq || head.rows[0].last_hash !== prevHash) {
       return fail(lastSeq + 1, 'head_mismatch', `the chain head records row ${head.rows[0].last_seq}, but the last row is ${lastSeq}: rows at the end were deleted`);

@@ -78,6 +78,13 @@ describe('the audit ledger', () => {
     expect(result).toMatchObject({ ok: true, rowsChecked: rows.length });
   });
 
+  it('verifies intact while other writers keep appending (one snapshot: a fresh append is not a deleted tail)', async () => {
+    const appends = Promise.all(Array.from({ length: 40 }, (_, n) => ledger.append([record(`change:busy:approval:n${n}`)])));
+    const verdicts = await Promise.all(Array.from({ length: 5 }, () => ledger.verify()));
+    await appends;
+    expect(verdicts.map((verdict) => verdict.ok)).toEqual([true, true, true, true, true]);
+  });
+
   it('refuses UPDATE and DELETE on its table (append-only)', async () => {
     await expect(pool.query(`UPDATE tollgate.audit_events SET kind = 'x' WHERE seq = 1`)).rejects.toThrow(/append-only/);
     await expect(pool.query('DELETE FROM tollgate.audit_events WHERE seq = 1')).rejects.toThrow(/append-only/);

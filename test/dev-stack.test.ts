@@ -157,6 +157,8 @@ describe('npm start: the whole stack on one machine', () => {
     expect(readFileSync(join(home, 'allowed_signers'), 'utf8')).toBe(allowedSigners);
     // … and the change tickets, which the delivery cursor in PostgreSQL has already gone past.
     expect((await jiraIssues()).filter((issue) => issue.labels.includes(`tollgate-change-${changeId}`)).map((issue) => issue.key)).toEqual([ticket.key]);
+    // … and the real-platform demo objects: the same ones, with the same ids (not created again).
+    expect(/architect\.schedule\/([0-9a-f-]{36})/.exec(running.output().split('Tollgate is running.').pop() ?? '')?.[1]).toBe(schedule);
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);
