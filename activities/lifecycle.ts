@@ -12,7 +12,7 @@ import { describeInstallation, listInstallations, signalInstallation } from '../
 import { toActivityFailure } from '../genesys/errors';
 import { forEachLimited } from '../platform/concurrency';
 import { isInstallationId } from '../workflows/workflow-ids';
-import type { ReconciliationRepair } from '../workflows/reconciliation-messages';
+import type { IntegrationReconciliation, ReconciliationRepair } from '../workflows/reconciliation-messages';
 import { currentActivity, heartbeat } from './activity-context';
 import { activityLogger } from './activity-logger';
 import type { Alert } from './alerts';
@@ -244,19 +244,12 @@ export function createLifecycleActivities(deps: ActivityDeps) {
   };
 }
 
-/** What findInstallationDrift found for one integration. */
-export interface IntegrationDrift {
-  integrationId: string;
-  observedAt: string;
-  checked: number;
-  installedInGenesys: number;
-  workflows: number;
-  inventory: number;
-  activeInstallations: number;
+/** What findInstallationDrift found for one integration: the summary's counts, with the repairs still to send. */
+export type IntegrationDrift = Omit<IntegrationReconciliation, 'repaired' | 'held' | 'heldReason'> & {
   repairs: PlannedRepair[];
   /** Set when the deprovisioning guard holds the uninstalls back. */
   holdReason?: string;
-}
+};
 
 /** A repair as the summary shows it (without the configuration it carries). */
 export function describeRepair(repair: PlannedRepair): ReconciliationRepair {

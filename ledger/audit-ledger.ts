@@ -159,18 +159,7 @@ export class AuditLedger {
   async verify(onProgress?: (rowsChecked: number) => void): Promise<VerifyResult> {
     // One snapshot for the whole walk: appends that commit meanwhile are neither half-seen nor taken for a
     // deleted tail (the rows and the chain head are read as of the same moment).
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const result = await this.verifySnapshot(client, onProgress);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return this.transaction((client) => this.verifySnapshot(client, onProgress), 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   private async verifySnapshot(client: PoolClient, onProgress?: (rowsChecked: number) => void): Promise<VerifyResult> {
@@ -249,10 +238,10 @@ export class AuditLedger {
     });
   }
 
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>, mode = ''): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(mode ? `BEGIN ${mode}` : 'BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
