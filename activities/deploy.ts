@@ -6,6 +6,7 @@
  */
 import { targetAdapter } from '../genesys/adapters';
 import { describeActor, queryRealtime } from '../genesys/audit-queries';
+import { withCorrelationIds } from '../genesys/correlation';
 import { GenesysConflictError, GenesysError, toActivityFailure } from '../genesys/errors';
 import type { ObjectSnapshot, WriteOutcome, WriteRequest } from '../workflows/change-messages';
 import { fieldsEqual } from '../workflows/config-merge';
@@ -49,8 +50,11 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
       const { target } = request;
       const version = versionToSend(request.versionRule, request.baseVersion);
       try {
-        const written = await whileHeartbeating(() => targetAdapter(target.type).write(deps.genesys, target.id, request.fields, version));
-        return { outcome: 'written', object: toSnapshot(target, written), genesysCalls: 1 };
+        const { result: written, correlationIds } = await withCorrelationIds(() =>
+          whileHeartbeating(() => targetAdapter(target.type).write(deps.genesys, target.id, request.fields, version)),
+        );
+        const requestId = correlationIds.at(-1);
+        return { outcome: 'written', object: toSnapshot(target, written), genesysCalls: 1, ...(requestId ? { requestId } : {}) };
       } catch (error) {
         if (error instanceof GenesysConflictError) {
           if (activityAttempt() > 1) {

@@ -98,6 +98,11 @@ export function createEmulatorApp(ctx: EmulatorContext, requestTimers: Scheduler
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(tagRequest(ctx.logger));
+  // Like the platform, every answer names its request (support cases, and Tollgate's audit ledger of writes).
+  app.use((_req, res, next) => {
+    res.setHeader('ININ-Correlation-Id', randomUUID());
+    next();
+  });
   app.use(logRequests(ctx));
   // JSON bodies are read before any injected latency: a slow request has fully arrived, so a client that gives up
   // waiting for the answer does not stop the write from being applied (a slow write that lands after all).

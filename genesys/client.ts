@@ -9,6 +9,7 @@
 import type { z } from 'zod';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
+import { noteCorrelationId } from './correlation';
 import {
   GenesysAuthError,
   GenesysConflictError,
@@ -18,6 +19,7 @@ import {
   GenesysServerError,
 } from './errors';
 import { GenesysTransport, type Exchange, type RawResponse } from './http';
+import type { RequestBudget } from './request-budget';
 import {
   ConfigChangesPageSchema,
   ConfigObjectSchema,
@@ -36,7 +38,6 @@ import {
   type WebhookSubscription,
   type WebhookSubscriptionRequest,
 } from './schemas';
-import type { RequestBudget } from './request-budget';
 import { AccessTokenCache } from './token';
 
 export { objectFields } from './schemas';
@@ -195,6 +196,7 @@ export class GenesysClient {
         safe: method === 'GET' || method === 'HEAD',
         ...(this.budget ? { permit: () => this.budget!.take(method, bare) } : {}),
       });
+      noteCorrelationId(response.headers);
       if (response.status === 401) {
         this.tokens.invalidate(token);
         if (attempt < 2) {

@@ -153,6 +153,9 @@ describe('the audit trail outlives Temporal', () => {
     const done = await waitForState(handle, ['audited']);
     const auditId = auditWorkflowId(target, done.deploy!.writtenVersion!);
 
+    // Each write is recorded with Genesys Cloud's correlation ID of its request.
+    const written = (await ledger.list({ subject: handle.workflowId, kinds: ['change.written'] })).map((row) => row.data);
+    expect(written).toEqual([expect.objectContaining({ kind: 'deploy', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
     const live = await tollgate(['change', 'status', done.changeId, '--json']);
     expect(live).toMatchObject({ source: 'temporal', state: 'audited' });
 

@@ -128,7 +128,14 @@ export interface WriteRequest {
 /** A 409 and an unknown outcome are answers the workflow acts on (re-read and re-merge; settle by reading),
  * not failures to retry blindly. `genesysCalls` counts the HTTP calls the activity made. */
 export type WriteOutcome =
-  | { outcome: 'written'; object: ObjectSnapshot; genesysCalls: number; recognisedEarlierAttempt?: boolean }
+  | {
+      outcome: 'written';
+      object: ObjectSnapshot;
+      genesysCalls: number;
+      recognisedEarlierAttempt?: boolean;
+      /** Genesys Cloud's `ININ-Correlation-Id` of the write that answered (absent when an earlier attempt's was lost). */
+      requestId?: string;
+    }
   | { outcome: 'conflict'; currentVersion?: number; genesysCalls: number }
   | { outcome: 'unknown'; error: string; genesysCalls: number };
 

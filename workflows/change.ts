@@ -96,7 +96,7 @@ const pullRequestReader = proxyActivities<ChangeGateActivities>({
 });
 
 type WriteResult =
-  | { kind: 'written'; object: ObjectSnapshot; fields: Fields; base: ObjectSnapshot }
+  | { kind: 'written'; object: ObjectSnapshot; fields: Fields; base: ObjectSnapshot; requestId?: string }
   | { kind: 'in_effect'; object: ObjectSnapshot }
   | { kind: 'diverged'; fields: string[]; object: ObjectSnapshot }
   | { kind: 'gave_up'; reason: string };
@@ -635,7 +635,7 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
       const request: WriteRequest = { target: input.target, baseVersion: current.version, versionRule: policy.versionRule, fields };
       const outcome = await genesys.writeConfigObject(request);
       counters.calls += outcome.genesysCalls;
-      if (outcome.outcome === 'written') return { kind: 'written', object: outcome.object, fields, base: current };
+      if (outcome.outcome === 'written') return { kind: 'written', object: outcome.object, fields, base: current, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) };
       if (outcome.outcome === 'conflict') {
         // Seed trap "Version Control Ignorance" / Edge Case 1: someone wrote since our read (a 409, or the 400 some
         // Genesys services answer instead).
@@ -704,7 +704,13 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   result.writtenFields = written.fields;
   const deployEntry: ProducedVersion = { version: written.object.version, kind: 'deploy', fields: written.fields, at: new Date().toISOString(), ...(versioned ? {} : { versioned }) };
   produced.push(deployEntry);
-  change.record('change.written', { versionBefore: written.base.version, versionAfter: written.object.version, kind: 'deploy', fields: plan.diff.map((c) => c.field) });
+  change.record('change.written', {
+    versionBefore: written.base.version,
+    versionAfter: written.object.version,
+    kind: 'deploy',
+    fields: plan.diff.map((c) => c.field),
+    ...(written.requestId ? { requestId: written.requestId } : {}),
+  });
   await change.flush();
 
   // The seed's canary check ("Silent Failures in CI/CD"): read back what we wrote and compare.
@@ -732,7 +738,13 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   if (rollback.kind === 'written') {
     rollbackVersion = rollback.object.version;
     produced.push({ version: rollback.object.version, kind: 'rollback', fields: rollback.fields, at: new Date().toISOString(), ...(versioned ? {} : { versioned }) });
-    change.record('change.written', { versionBefore: readBack.version, versionAfter: rollback.object.version, kind: 'rollback', fields: touched });
+    change.record('change.written', {
+      versionBefore: readBack.version,
+      versionAfter: rollback.object.version,
+      kind: 'rollback',
+      fields: touched,
+      ...(rollback.requestId ? { requestId: rollback.requestId } : {}),
+    });
     after = await read();
     // What the rollback restored must read back so; what it left as people set it is theirs.
     const restored = plan.diff.filter((fieldChange) => valuesEqual(rollback.fields[fieldChange.field], baseFields[fieldChange.field]));

@@ -102,7 +102,14 @@ export interface LedgerData {
   'change.expired': { afterMs: number };
   'change.cancelled': { reason: string };
   'change.deploying': { baseVersion: number };
-  'change.written': { versionBefore: number; versionAfter: number; kind: 'deploy' | 'rollback'; fields: string[] };
+  'change.written': {
+    versionBefore: number;
+    versionAfter: number;
+    kind: 'deploy' | 'rollback';
+    fields: string[];
+    /** Genesys Cloud's `ININ-Correlation-Id` of the write. */
+    requestId?: string;
+  };
   'change.verified': { version: number; reason?: string };
   'change.rolled_back': { mismatch: string[]; rollbackVersion?: number; verified: boolean };
   'change.diverged': { fields: string[]; by?: string; reason: string };
