@@ -283,6 +283,14 @@ describe('a worker killed mid-deploy', () => {
     await crashStack.emulator.admin('POST', '/faults', { method: 'PUT', pathPrefix: objectPath(target), latencyMs: 1000, count: 1 });
     await approveBy(crashStack, handle, ['bob', 'carol']);
     await activityInFlight(handle, 'writeConfigObject');
+    // Frozen only once the PUT has reached the emulator (the fault's hit), not merely once the activity started: the
+    // worker takes a request-budget permit before it sends, and a worker frozen before sending would never write.
+    await eventually(
+      'the PUT to reach the emulator',
+      async () => (await crashStack.emulator.admin<{ faults: { hits: number }[] }>('GET', '/state')).faults.some((fault) => fault.hits > 0),
+      30_000,
+      10,
+    );
     child.kill('SIGSTOP');
     await eventually(
       'the write to land',
