@@ -34,7 +34,7 @@ export function buildProgram(context = createCliContext()): Command {
 export async function main(): Promise<void> {
   const context = createCliContext();
   const program = buildProgram(context);
-  const json = process.argv.includes('--json');
+  const json = wantsJson(process.argv);
   try {
     await program.parseAsync(process.argv);
   } catch (error) {
@@ -50,6 +50,11 @@ export async function main(): Promise<void> {
   } finally {
     await context.close().catch(() => undefined);
   }
+}
+
+/** `--json`, or `--format json` (a JSON document on stdout, whose errors are JSON too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((arg, index) => arg === '--json' || arg === '--format=json' || (arg === '--format' && argv[index + 1] === 'json'));
 }
 
 /** Stable `code`s of `{ ok: false, code, message }` by exit code, where the error names none itself. */

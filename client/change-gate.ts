@@ -23,6 +23,7 @@ import { changeWorkflow } from '../workflows/change';
 import { decisionStatementText } from '../workflows/change-policy';
 import {
   approveUpdate,
+  checkLiveUpdate,
   FINAL_STATES,
   pullRequestChangedSignal,
   pullRequestKey,
@@ -33,6 +34,7 @@ import {
   type ChangeInput,
   type ChangeState,
   type ChangeStatus,
+  type LiveCheck,
   type RejectRequest,
 } from '../workflows/change-messages';
 import { restoringPatch } from '../workflows/config-merge';
@@ -130,6 +132,23 @@ export async function changeStatus(client: Client, changeId: string): Promise<Ch
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new ChangeNotFoundError(changeId);
     throw error;
+  }
+}
+
+/**
+ * Asks the change's worker to read the live object now (one Genesys read) and say whether it moved since the plan:
+ * only while the change awaits approval. Undefined when no answer comes within `timeoutMs` (no worker polling, the
+ * change moved on, Genesys Cloud slow): the caller shows the plan without it.
+ */
+export async function checkLiveObject(client: Client, changeId: string, timeoutMs = 5000): Promise<LiveCheck | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  try {
+    return await Promise.race([changeHandle(client, changeId).executeUpdate(checkLiveUpdate, { args: [] }), timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -90,6 +90,44 @@ it('submit prints the ID and the plan; the same --change-id again is the same ch
   expect(text.stdout).toMatch(/queue: "sales" → "support"/);
 });
 
+it('submit and status print the plan as text, as markdown for a pull request (a fenced diff) or as json; status says when the object moved under the plan, and approving a stale plan is refused with stale_plan', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales', menu: { options: [{ key: 1, queue: 'sales' }] } });
+  const address = `ivr/${target.id}`;
+  const changeId = uniqueId('pr-49');
+  const file = await desiredFile({ greeting: 'welcome', menu: { options: [{ key: 1, queue: 'support' }] } });
+  const markdown = await tollgate('change', 'submit', '--target', address, '--file', file, '--requester', 'alice', '--change-id', changeId, '--format', 'markdown');
+  expect(markdown.code).toBe(0);
+  expect(markdown.stdout).toContain(`#### Tollgate change \`${changeId}\` on \`${address}\``);
+  expect(markdown.stdout).toContain(`**Plan: 2 to change, 0 to add, 0 to remove.** \`${address}\` at version 1`);
+  // The nested change is one line a side, inside a fenced diff block a pull request colours.
+  expect(markdown.stdout).toContain('```diff\n- greeting: "hello"\n+ greeting: "welcome"\n- menu.options[0].queue: "sales"\n+ menu.options[0].queue: "support"\n```');
+
+  const json = await tollgate('change', 'status', changeId, '--format', 'json');
+  expect(json.code).toBe(0);
+  expect(json.json).toMatchObject({ changeId, state: 'awaiting_approval', plan: { target: address, baseVersion: 1, summary: { change: 2, add: 0, remove: 0 } } });
+  expect(json.json.plan.moved).toBeUndefined();
+  const text = await tollgate('change', 'status', changeId);
+  expect(text.stdout).toContain(`Plan: 2 to change, 0 to add, 0 to remove.  ${address} at version 1, payload sha256 ${json.json.plan.payloadHash}`);
+  expect(text.stdout).toContain('  ~ menu.options[0].queue: "sales" → "support"');
+
+  // Someone edits a field the plan does not touch: a note, and the plan can still be approved (it is re-merged).
+  await stack.emulator.admin('POST', `/objects/ivr/${target.id}/ui-edit`, { user: 'eve', fields: { queue: 'vip' } });
+  const moved = await tollgate('change', 'status', changeId);
+  expect(moved.stdout).toContain(`Note: ${address} (now version 2, planned on 1) has moved since this plan, in fields it does not touch`);
+
+  // Then a field the plan touches: the plan is stale; the status warns, and an approval is refused with a hint.
+  await stack.emulator.admin('POST', `/objects/ivr/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'bonjour' } });
+  const stale = await tollgate('change', 'status', changeId, '--format', 'markdown');
+  expect(stale.stdout).toContain(`> Warning: greeting changed on ${address} (now version 3, planned on 1) since this plan: the plan is stale and approving it is refused (stale_plan)`);
+  const refused = await tollgate('change', 'approve', changeId, '--approver', 'bob', '--json');
+  expect(refused.code).toBe(1);
+  expect(refused.json).toMatchObject({ ok: false, code: 'stale_plan', state: 'awaiting_approval' });
+  expect(refused.stderr).toMatch(/refused \(stale_plan\): greeting changed on .* since the plan \(version 1 → 3, last by user eve\): this plan is stale; resubmit the change under a new change ID/);
+  const after = await tollgate('change', 'status', changeId, '--json', '--no-live');
+  expect(after.json).toMatchObject({ approvals: [], live: { version: 3, changedFields: ['greeting'] }, planView: { moved: { liveVersion: 3, changedFields: ['greeting'] } } });
+  expect((await tollgate('change', 'status', changeId, '--format', 'yaml')).code).toBe(2);
+});
+
 it('approve takes --key, or an ssh-keygen signature of `change statement`; a refused approval exits 1 with its code; wait exits 0 once deployed and verified', async () => {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello' });
   const changeId = uniqueId('pr-43');

@@ -108,6 +108,22 @@ export interface Plan {
   lock?: string;
 }
 
+/**
+ * What the worker last read of the live object while the change waited for approval: its version and which fields
+ * this plan touches that someone else changed since the plan (then the plan is stale and approvals are refused
+ * with `stale_plan`). Read at each signed approval and by `tollgate change status` (the checkLive update); one GET.
+ */
+export interface LiveCheck {
+  version: number;
+  /** False for a type without a version: `version` means nothing, `changedFields` does. */
+  versioned: boolean;
+  lastModifiedTime?: string;
+  /** Who last modified the object, as the platform names them. */
+  modifiedBy?: string;
+  changedFields: string[];
+  checkedAt: string;
+}
+
 /** One read of a Genesys Cloud object, as the deploy activities hand it to the workflow. */
 export interface ObjectSnapshot {
   target: TargetRef;
@@ -227,6 +243,8 @@ export interface ChangeStatus {
   /** The linked pull request, as the worker verified and last read it. */
   pullRequest?: PullRequestStatus;
   plan?: Plan;
+  /** The worker's last read of the live object before the deploy (see LiveCheck). */
+  live?: LiveCheck;
   deploy?: DeployResult;
   divergedFields?: string[];
   /** Who changed the diverged fields, when the read-back found a person's (or another client's) edit. */
@@ -239,6 +257,9 @@ export interface ChangeStatus {
 // Change workflow messages.
 export const approveUpdate = defineUpdate<ChangeStatus, [ApprovalRequest]>('approve');
 export const rejectUpdate = defineUpdate<ChangeStatus, [RejectRequest]>('reject');
+/** Reads the live object now (one GET, on the Genesys task queue) and says whether it moved since the plan; only
+ * while the change awaits approval. */
+export const checkLiveUpdate = defineUpdate<LiveCheck, []>('checkLive');
 export const lockGrantedSignal = defineSignal<[{ targetWorkflowId: string }]>('lockGranted');
 export const auditedSignal = defineSignal<[{ version: number; auditWorkflowId: string }]>('audited');
 /** The linked pull request changed (a review, a push, closed): re-read it now rather than at the next re-check. */

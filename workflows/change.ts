@@ -23,6 +23,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -36,6 +37,7 @@ import {
   approvalsQuery,
   approveUpdate,
   auditedSignal,
+  checkLiveUpdate,
   FINAL_STATES,
   lockGrantedSignal,
   planQuery,
@@ -48,6 +50,7 @@ import {
   type ChangeState,
   type ChangeStatus,
   type DeployResult,
+  type LiveCheck,
   type ObjectSnapshot,
   type SignedDecision,
   type WriteRequest,
@@ -281,6 +284,18 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     approveUpdate,
     async (request) => {
       const { principal, keyFingerprint } = await verifyDecision(request, 'approve', FailureType.ApprovalRefused);
+      // A plan whose object moved under it (a field it touches changed since) is stale: approving it would only end
+      // `diverged` at the deploy. One read per signed approval (the request budget allows it). Behind patched():
+      // histories recorded before this check replay without its activity.
+      if (patched('stale-plan-check')) {
+        const live = await checkLive(change);
+        if (live.changedFields.length > 0) {
+          const message = staleMessage(change, live);
+          change.record('change.approval_refused', { principal, code: 'stale_plan', reason: message });
+          await change.flush();
+          throw refuse('stale_plan', message);
+        }
+      }
       // The change may have moved on (expired, rejected, another approval by the same person) while we verified.
       const late = approvalRefusal(change.approvalContext(), request);
       if (late) {
@@ -344,6 +359,14 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     },
   );
 
+  setHandler(checkLiveUpdate, () => checkLive(change), {
+    validator: () => {
+      if (change.currentState() !== 'awaiting_approval' || !change.status.plan) {
+        throw refuse('not_awaiting_approval', `change ${input.changeId} is ${change.currentState()}: its live object is read only while it awaits approval`);
+      }
+    },
+  });
+
   try {
     await runChange(change);
   } catch (error) {
@@ -363,6 +386,24 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   await condition(allHandlersFinished);
   await change.flush();
   return change.status;
+}
+
+/** Reads the live object (one GET on the Genesys task queue) and keeps what it found in the status. */
+async function checkLive(change: ChangeRecord): Promise<LiveCheck> {
+  const plan = change.status.plan!;
+  const live = await genesysActivities().checkLiveObject({ target: change.input.target, versionRule: change.policy?.versionRule ?? 'increment', diff: plan.diff });
+  change.status.live = live;
+  return live;
+}
+
+/** Why an approval of a stale plan is refused, and what to do instead. */
+function staleMessage(change: ChangeRecord, live: LiveCheck): string {
+  const plan = change.status.plan!;
+  const moved = live.versioned ? ` (version ${plan.baseVersion} → ${live.version}${live.modifiedBy ? `, last by ${live.modifiedBy}` : ''})` : live.modifiedBy ? ` (last by ${live.modifiedBy})` : '';
+  return (
+    `${live.changedFields.join(', ')} changed on ${targetAddress(change.input.target)} since the plan${moved}: this plan is stale; ` +
+    `resubmit the change under a new change ID to plan against the current state`
+  );
 }
 
 function isFinal(state: ChangeState): boolean {
