@@ -47,8 +47,16 @@ import { visibilityQuery } from './visibility';
 export type ChangeHandle = WorkflowHandle<typeof changeWorkflow>;
 
 export class ChangeIdConflictError extends Error {
-  constructor(readonly changeId: string, readonly existing: ChangeStatus) {
-    super(`change ID ${changeId} is already used by a different change (target ${targetAddress(existing.target)}, requester ${existing.requester})`);
+  constructor(
+    readonly changeId: string,
+    readonly existing: ChangeStatus,
+    /** What differs between the change under this ID and the submission, in words. */
+    readonly differences: string[] = [],
+  ) {
+    super(
+      `change ID ${changeId} is already used by a different change: ${differences.length > 0 ? differences.join('; ') : `target ${targetAddress(existing.target)}, requester ${existing.requester}`}. ` +
+        'Submit this payload under a new --change-id (the same ID is the same change, e.g. a re-run CI job)',
+    );
     this.name = 'ChangeIdConflictError';
   }
 }
@@ -95,7 +103,8 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
     handle = client.workflow.getHandle<typeof changeWorkflow>(workflowId);
   }
   const status = await handle.query(statusQuery);
-  if (!sameChange(status, input)) throw new ChangeIdConflictError(input.changeId, status);
+  const differences = changeDifferences(status, input);
+  if (differences.length > 0) throw new ChangeIdConflictError(input.changeId, status, differences);
   return handle;
 }
 
@@ -103,17 +112,31 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
  * pull-request change the proven requester may be the author's principal where CI named the login). The signature
  * is not compared: ECDSA signs differently each time. */
 export function sameChange(status: ChangeStatus, input: ChangeInput): boolean {
+  return changeDifferences(status, input).length === 0;
+}
+
+/** What differs between the change under an ID and another submission under it, in words ([] when the same). */
+export function changeDifferences(status: ChangeStatus, input: ChangeInput): string[] {
   // A blank requester (refused by the workflow) still finds its own refused change.
   const principal = (name: string) => canonicalPrincipal(name) ?? name.trim();
-  const requesters = [principal(status.requester), status.pullRequest?.author];
-  return (
-    status.target.type === input.target.type &&
-    status.target.id === input.target.id &&
-    requesters.includes(principal(input.requester)) &&
-    status.replace === (input.replace ?? false) &&
-    canonicalJson(status.desired) === canonicalJson(input.desired) &&
-    (status.linkedPullRequest ? pullRequestKey(status.linkedPullRequest) : undefined) === (input.pullRequest ? pullRequestKey(input.pullRequest) : undefined)
-  );
+  const differences: string[] = [];
+  if (status.target.type !== input.target.type || status.target.id !== input.target.id) {
+    differences.push(`target: ${targetAddress(status.target)}, not ${targetAddress(input.target)}`);
+  }
+  if (![principal(status.requester), status.pullRequest?.author].includes(principal(input.requester))) {
+    differences.push(`requester: ${status.requester}, not ${input.requester.trim() || '(blank)'}`);
+  }
+  // `null` (remove the field) and an absent field are different requests.
+  const value = (fields: Record<string, unknown>, field: string) => (Object.hasOwn(fields, field) ? canonicalJson(fields[field]) : undefined);
+  const fields = [...new Set([...Object.keys(status.desired), ...Object.keys(input.desired)])]
+    .sort()
+    .filter((field) => value(status.desired, field) !== value(input.desired, field));
+  if (fields.length > 0) differences.push(`fields that differ: ${fields.join(', ')}`);
+  if (status.replace !== (input.replace ?? false)) differences.push(`replace: ${status.replace}, not ${input.replace ?? false}`);
+  const linked = status.linkedPullRequest ? pullRequestKey(status.linkedPullRequest) : undefined;
+  const asked = input.pullRequest ? pullRequestKey(input.pullRequest) : undefined;
+  if (linked !== asked) differences.push(`pull request: ${linked ?? 'none'}, not ${asked ?? 'none'}`);
+  return differences;
 }
 
 /**

@@ -81,7 +81,11 @@ it('submit prints the ID and the plan; the same --change-id again is the same ch
 
   const other = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', await desiredFile({ greeting: 'x' }), '--requester', 'alice', '--change-id', changeId);
   expect(other.code).toBe(2);
-  expect(other.stderr).toMatch(/already used by a different change/);
+  expect(other.stderr).toMatch(/already used by a different change: fields that differ: greeting\. Submit this payload under a new --change-id/);
+  const elsewhere = await tollgate('change', 'submit', '--target', 'ivr/another-menu', '--file', file, '--requester', 'bob', '--change-id', changeId, '--json');
+  expect(elsewhere.code).toBe(2);
+  expect(elsewhere.json).toMatchObject({ ok: false, code: 'invalid_input', exitCode: 2 });
+  expect(elsewhere.json.message).toContain(`target: ivr/${target.id}, not ivr/another-menu; requester: alice, not bob`);
 
   // Human output, without --json, and a generated ID.
   const text = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', await desiredFile({ queue: 'support' }), '--requester', 'alice');
@@ -198,7 +202,7 @@ it('reject must be signed: a signature read from stdin; an unsigned or blank-nam
   expect(statement.json.statement).toMatch(/\ndecision: reject\nprincipal: dave\n$/);
   const rejected = await tollgateWithInput(signAs(stack, 'dave', statement.json.statement), 'change', 'reject', changeId, '--approver', 'dave', '--reason', 'not today', '--signature', '-');
   expect(rejected.code).toBe(0);
-  expect(rejected.stdout).toMatch(/rejected by dave: not today/);
+  expect(rejected.stdout).toMatch(/is rejected: by dave: not today/);
 });
 
 it('submit --pull-request OWNER/REPO#N --path FILE links the change: no key in CI, the reviews approve it', async () => {
@@ -230,7 +234,7 @@ it('reject ends the change, and wait exits 1 with the state and the reason', asy
   const wait = await tollgate('change', 'wait', changeId, '--json');
   expect(wait.code).toBe(1);
   expect(wait.json).toMatchObject({ ok: false, state: 'rejected' });
-  expect(wait.stderr).toMatch(/rejected by bob: wrong menu/);
+  expect(wait.stderr).toMatch(/ended rejected: by bob: wrong menu/);
 
   const list = await tollgate('change', 'list', '--state', 'rejected', '--json');
   expect(list.code).toBe(0);

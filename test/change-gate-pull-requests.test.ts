@@ -186,7 +186,7 @@ describe('approvals from pull-request reviews', () => {
     await review(pull, 'carol', 'CHANGES_REQUESTED');
     const status = await handle.result();
     expect(status.state).toBe('rejected');
-    expect(status.stateReason).toBe(`rejected by carol (carol): changes requested on ${REPO}#${pull.number}`);
+    expect(status.stateReason).toBe(`by carol (carol): changes requested on ${REPO}#${pull.number}`);
     expect(status.rejection).toMatchObject({ by: 'carol', via: 'review' });
     expect((await readObject(stack, pull.target)).version).toBe(1);
   });

@@ -36,6 +36,15 @@ export const SUCCESS_STATES: readonly ChangeState[] = ['deployed', 'audited'];
  * bad signature, a pull request that does not hold the submitted file, …); nothing was planned. */
 export const FINAL_STATES: readonly ChangeState[] = ['audited', 'rejected', 'expired', 'diverged', 'failed', 'rolled_back', 'cancelled', 'refused'];
 
+/**
+ * A reason never repeats its state: everything that shows both prints `state: reason` (`diverged: diverged: …` was
+ * the doubled word issue 12 found). A reason that starts with its state's name loses it.
+ */
+export function withoutStateName(state: ChangeState, reason: string): string {
+  const name = state.replace(/_/g, '[_ ]');
+  return reason.replace(new RegExp(`^${name}(?::\\s*|\\s+)`, 'i'), '');
+}
+
 /** A change linked to a pull request: the reviews on the commit it was planned from are its approvals. */
 export interface PullRequestLink {
   /** `owner/repo`, lower case. */

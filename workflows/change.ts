@@ -54,6 +54,7 @@ import {
   type ObjectSnapshot,
   type SignedDecision,
   type WriteRequest,
+  withoutStateName,
 } from './change-messages';
 import { approvalRefusal, decisionStatementText, rejectionRefusal, type ApprovalContext } from './change-policy';
 import { applyChanges, divergedFields, fieldsEqual, readBackMismatch, restoreUntouchedByPeople, valuesEqual, type Fields } from './config-merge';
@@ -146,7 +147,7 @@ class ChangeRecord {
 
   enter(state: ChangeState, reason?: string): void {
     this.status.state = state;
-    if (reason !== undefined) this.status.stateReason = reason;
+    if (reason !== undefined) this.status.stateReason = withoutStateName(state, reason);
     this.status.timestamps[state] = new Date().toISOString();
     upsertSearchAttributes([{ key: TollgateState, value: state }]);
     this.recordState(state);
@@ -347,7 +348,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       const at = new Date().toISOString();
       change.status.rejection = { by: principal, reason: request.reason, at, via: 'signature' };
       if (principal === change.approvalContext().requester) change.enter('cancelled', `withdrawn by ${principal}: ${request.reason}`);
-      else change.enter('rejected', `rejected by ${principal}: ${request.reason}`);
+      else change.enter('rejected', `by ${principal}: ${request.reason}`);
       await change.flush();
       return change.status;
     },
@@ -371,7 +372,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     await runChange(change);
   } catch (error) {
     if (isCancellation(error)) {
-      if (!isFinal(change.state) && change.state !== 'deployed') change.enter('cancelled', 'cancelled');
+      if (!isFinal(change.state) && change.state !== 'deployed') change.enter('cancelled', 'by an operator (the workflow was cancelled)');
     } else {
       const wasDeploying = change.state === 'deploying';
       change.enter('failed', failureReason(error));
@@ -580,7 +581,7 @@ async function recheckPullRequest(change: ChangeRecord): Promise<void> {
   if (reading.changesRequested) {
     const review = reading.changesRequested;
     change.status.rejection = { by: review.principal, reason: `changes requested in review ${review.reviewId} on ${key}`, at: now, via: 'review' };
-    change.enter('rejected', `rejected by ${review.principal} (${review.login}): changes requested on ${key}`);
+    change.enter('rejected', `by ${review.principal} (${review.login}): changes requested on ${key}`);
     return;
   }
   // The reviews that count now replace those counted before (a dismissed review stops counting); signed approvals
@@ -633,7 +634,7 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
         // The target workflow is gone (terminated by an operator): there is no lock left to release.
       }
     });
-    if (!granted && !isFinal(change.state)) change.enter('cancelled', 'cancelled while waiting for the deploy lock');
+    if (!granted && !isFinal(change.state)) change.enter('cancelled', 'while waiting for the deploy lock');
     await CancellationScope.nonCancellable(() => change.flush());
   }
 }
@@ -725,7 +726,7 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   if (written.kind === 'diverged') {
     finish();
     change.status.divergedFields = written.fields;
-    change.enter('diverged', `diverged: ${written.fields.join(', ')} changed since the plan (version ${plan.baseVersion} → ${written.object.version}); submit a new change`);
+    change.enter('diverged', `${written.fields.join(', ')} changed since the plan (version ${plan.baseVersion} → ${written.object.version}); submit a new change`);
     return;
   }
   if (written.kind === 'gave_up') {
@@ -797,7 +798,7 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
     change.status.divergedBy = who;
     change.enter(
       'diverged',
-      `diverged: ${kept.join(', ')} changed by ${who} after the gate's write; their edit is kept` +
+      `${kept.join(', ')} changed by ${who} after the gate's write; their edit is kept` +
         (touched.length > kept.length ? `, the gate's other fields were rolled back` : '') +
         ` (read-back mismatch: ${mismatch.join(', ')})`,
     );
