@@ -6,6 +6,7 @@
  */
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
@@ -38,9 +39,10 @@ import {
   type RejectRequest,
 } from '../workflows/change-messages';
 import { restoringPatch } from '../workflows/config-merge';
-import { REFUSAL_TYPES } from '../workflows/failures';
+import { CHANGE_OUTCOME_FAILURE_TYPES, REFUSAL_TYPES } from '../workflows/failures';
 import { targetWorkflow } from '../workflows/target';
 import { classifySignal, enqueueSignal, type ClassifyRequest } from '../workflows/target-messages';
+import { auditStaticDetails, auditSummary, changeStaticDetails, changeSummary, targetSummary } from '../workflows/ui-metadata';
 import { auditWorkflowId, changeWorkflowId, parseTargetAddress, targetAddress, targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
 
@@ -90,6 +92,9 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // What the Temporal UI lists: "ivr/main-menu: greeting, queue — requested by alice", and the request.
+      staticSummary: changeSummary(input),
+      staticDetails: changeStaticDetails(input),
       typedSearchAttributes: [
         { key: TollgateKind, value: 'change' },
         { key: TollgateTarget, value: targetAddress(input.target) },
@@ -172,6 +177,22 @@ export async function checkLiveObject(client: Client, changeId: string, timeoutM
     return undefined;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * The change's final status once its workflow closes, whether it completed or ended as a failure because an
+ * operator must act (`failed`, `rolled_back`: the status is the failure's first detail). Anything else rethrows.
+ */
+export async function changeResult(handle: ChangeHandle): Promise<ChangeStatus> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && CHANGE_OUTCOME_FAILURE_TYPES.includes(cause.type ?? '') && cause.details?.[0]) {
+      return cause.details[0] as ChangeStatus;
+    }
+    throw error;
   }
 }
 
@@ -319,6 +340,7 @@ function targetStartOptions(target: TargetRef, taskQueue: string) {
     workflowId: targetWorkflowId(target),
     taskQueue,
     args: [{ target }] as [{ target: TargetRef }],
+    staticSummary: targetSummary(target),
     typedSearchAttributes: [
       { key: TollgateKind, value: 'target' },
       { key: TollgateTarget, value: targetAddress(target) },
@@ -388,6 +410,8 @@ export async function startAudit(client: Client, taskQueue: string, input: Audit
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      staticSummary: auditSummary(input),
+      staticDetails: auditStaticDetails(input),
       typedSearchAttributes: [
         { key: TollgateKind, value: 'audit' },
         { key: TollgateTarget, value: targetAddress(target) },

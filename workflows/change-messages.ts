@@ -35,6 +35,13 @@ export const SUCCESS_STATES: readonly ChangeState[] = ['deployed', 'audited'];
 /** States after which nothing more happens to the change. `refused`: the submission was not proven (unsigned, a
  * bad signature, a pull request that does not hold the submitted file, …); nothing was planned. */
 export const FINAL_STATES: readonly ChangeState[] = ['audited', 'rejected', 'expired', 'diverged', 'failed', 'rolled_back', 'cancelled', 'refused'];
+/**
+ * Final states where an operator must act: the gate could not finish a deploy (`failed`), or wrote something that read
+ * back wrong and rolled it back (`rolled_back`). The change workflow ends as a *failure* for these, so the Temporal
+ * UI counts and shows them; every other final state is a decision (rejected, expired, cancelled, refused) or
+ * someone else's edit (diverged) and completes. The rule: docs/operations.md, "Which workflows fail".
+ */
+export const OPERATOR_STATES: readonly ChangeState[] = ['failed', 'rolled_back'];
 
 /**
  * A reason never repeats its state: everything that shows both prints `state: reason` (`diverged: diverged: …` was

@@ -25,6 +25,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -39,6 +40,7 @@ import {
   auditedSignal,
   checkLiveUpdate,
   FINAL_STATES,
+  OPERATOR_STATES,
   lockGrantedSignal,
   planQuery,
   pullRequestChangedSignal,
@@ -59,6 +61,7 @@ import {
 import { approvalRefusal, decisionStatementText, rejectionRefusal, type ApprovalContext } from './change-policy';
 import { applyChanges, divergedFields, fieldsEqual, readBackMismatch, restoreUntouchedByPeople, valuesEqual, type Fields } from './config-merge';
 import { describeFailure, FailureType, rootFailure } from './failures';
+import { changeCurrentDetails } from './ui-metadata';
 import type { LedgerData, LedgerKind, LedgerRecord } from './ledger-records';
 import { appendToLedger } from './ledger-writer';
 import { releaseSignal, type ProducedVersion, type UnconfirmedWrite } from './target-messages';
@@ -151,6 +154,12 @@ class ChangeRecord {
     this.status.timestamps[state] = new Date().toISOString();
     upsertSearchAttributes([{ key: TollgateState, value: state }]);
     this.recordState(state);
+    this.publish();
+  }
+
+  /** The Temporal UI's current details: state, reason, approvals and who gave them, the plan, the deploy. */
+  publish(): void {
+    setCurrentDetails(changeCurrentDetails(this.status));
   }
 
   /**
@@ -254,6 +263,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     ...(input.pullRequest ? [{ key: TollgatePullRequest, value: pullRequestKey(input.pullRequest) }] : []),
   ]);
 
+  change.publish();
   setHandler(statusQuery, () => change.status);
   setHandler(planQuery, () => change.status.plan);
   setHandler(approvalsQuery, () => ({ required: change.policy?.requiredApprovals, approvals: change.status.approvals }));
@@ -327,6 +337,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       );
       // The approval that meets the policy answers CI with `approved`, not the state it found.
       if (change.approved()) change.enter('approved');
+      else change.publish();
       await change.flush();
       return change.status;
     },
@@ -386,6 +397,17 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   await change.flush();
   await condition(allHandlersFinished);
   await change.flush();
+  // An outcome an operator must act on ends the workflow as a failure (the UI's Failed count, its status column);
+  // the status stays readable by query and is the failure's first detail. Behind patched(): a change that completed
+  // under the older rule replays as completed.
+  if (OPERATOR_STATES.includes(change.state) && patched('operator-outcomes-fail')) {
+    throw ApplicationFailure.create({
+      type: change.state === 'rolled_back' ? FailureType.ChangeRolledBack : FailureType.ChangeFailed,
+      message: `change ${input.changeId} on ${targetAddress(target)} ${change.state}: ${change.status.stateReason ?? ''}`.trim(),
+      details: [change.status],
+      nonRetryable: true,
+    });
+  }
   return change.status;
 }
 
@@ -394,6 +416,7 @@ async function checkLive(change: ChangeRecord): Promise<LiveCheck> {
   const plan = change.status.plan!;
   const live = await genesysActivities().checkLiveObject({ target: change.input.target, versionRule: change.policy?.versionRule ?? 'increment', diff: plan.diff });
   change.status.live = live;
+  change.publish();
   return live;
 }
 
@@ -607,6 +630,7 @@ async function recheckPullRequest(change: ChangeRecord): Promise<void> {
   }
   approvals.splice(0, approvals.length, ...signed, ...reviewed);
   if (change.approved()) change.enter('approved');
+  else change.publish();
   await change.flush();
 }
 
