@@ -3,8 +3,12 @@
  * added and removed keys their `+` and `-`, a one-word change inside a big nested field is one line, long strings
  * are shortened unless asked, and the summary counts what changes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderChange } from '../views/change-view';
 import { PLAN_FORMATS, planView, renderPlan } from '../views/plan-view';
 import type { Plan } from '../workflows/change-messages';
+import { exampleStatus } from './plan-view-example';
 
 const LONG_PROMPT = `Welcome to Acme. ${'Please listen carefully as our menu options have changed. '.repeat(4)}Goodbye.`;
 
@@ -130,5 +134,15 @@ describe('the plan view', () => {
 
   it('says plainly when there is nothing to change', () => {
     for (const format of PLAN_FORMATS) expect(renderPlan(planView(plan(base, base)), format)).toMatch(/no changes|"add": 0/);
+  });
+});
+
+describe('the markdown plan in docs/change-gate.md', () => {
+  it('is exactly what `--format markdown` prints for its example change, shown raw and as a pull request renders it', () => {
+    const markdown = renderChange(exampleStatus(), 'markdown');
+    const page = readFileSync(join(__dirname, '..', 'docs', 'change-gate.md'), 'utf8');
+    expect(page).toContain(`\`\`\`\`markdown\n${markdown}\n\`\`\`\`\n`);
+    expect(page).toContain(markdown.split('\n').map((line) => (line ? `> ${line}` : '>')).join('\n'));
+    expect(markdown).toContain('```diff\n- greeting: "Welcome to Acme"\n+ greeting: "Welcome, now open on Saturdays"\n- menu.options[0].queue: "sales"\n+ menu.options[0].queue: "support"\n```');
   });
 });
