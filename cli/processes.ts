@@ -47,7 +47,7 @@ export async function runWorkerProcess(): Promise<void> {
   const client = await connectClient(config.temporal);
   const connection = await connectWorker(config);
   const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
-  const workers = await createWorkers({ config, connection, activities: createActivities(deps) });
+  const workers = await createWorkers({ config, connection, activities: createActivities(deps), logger });
   const schedules = await ensureSchedules(client, config);
   const deliveries = await ensureEventDeliveries(client, config);
   const channel = startAuditChannel({ config, logger, temporal: client, genesys: deps.genesys, databaseUrl: database.url });

@@ -41,7 +41,7 @@ export async function main(): Promise<void> {
     const failure = describeFailure(error, context);
     if (failure.exitCode !== EXIT.ok) {
       // People read stderr; a `--json` consumer gets exactly one JSON document on stdout, error or not.
-      if (failure.message && !failure.shownByCommander) process.stderr.write(`tollgate: ${failure.message}\n`);
+      if (failure.message && !failure.shownByCommander && !failure.reported) process.stderr.write(`tollgate: ${failure.message}\n`);
       if (json && !context.printed()) {
         process.stdout.write(`${JSON.stringify({ ok: false, code: failure.code, message: failure.message, exitCode: failure.exitCode, ...failure.details })}\n`);
       }
@@ -72,6 +72,8 @@ interface Failure {
   details?: Record<string, unknown>;
   /** Commander printed the message and the usage to stderr itself. */
   shownByCommander?: boolean;
+  /** The command reported the outcome itself. */
+  reported?: boolean;
 }
 
 function describeFailure(error: unknown, context: CliContext): Failure {
@@ -82,7 +84,7 @@ function describeFailure(error: unknown, context: CliContext): Failure {
   }
   if (error instanceof CliError) {
     const code = typeof error.details?.code === 'string' ? error.details.code : CODES[error.exitCode] ?? 'failed';
-    return { exitCode: error.exitCode, code, message: error.message, details: error.details };
+    return { exitCode: error.exitCode, code, message: error.message, details: error.details, reported: error.reported };
   }
   if (error instanceof ConfigError || error instanceof TemporalBinaryNotFoundError) {
     return { exitCode: EXIT.usage, code: 'invalid_configuration', message: error.message };

@@ -23,6 +23,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -155,6 +156,13 @@ class ChangeRecord {
     upsertSearchAttributes([{ key: TollgateState, value: state }]);
     this.recordState(state);
     this.publish();
+    // One info line per milestone (issue 12: a whole change used to log nothing at info); replay-safe.
+    log.info(`change ${this.input.changeId} ${state}${this.status.stateReason && reason !== undefined ? `: ${this.status.stateReason}` : ''}`, {
+      changeId: this.input.changeId,
+      target: targetAddress(this.input.target),
+      state,
+      ...(reason !== undefined ? { reason: this.status.stateReason } : {}),
+    });
   }
 
   /** The Temporal UI's current details: state, reason, approvals and who gave them, the plan, the deploy. */
@@ -167,6 +175,7 @@ class ChangeRecord {
    * append retried after a lost answer finds its row (`discriminator` tells apart records of one kind).
    */
   record<K extends keyof LedgerData & LedgerKind>(kind: K, data: LedgerData[K], discriminator?: string): void {
+    this.logMilestone(kind, data as Record<string, unknown>);
     const count = (this.ledgerCounts[kind] ?? 0) + 1;
     this.ledgerCounts[kind] = count;
     const info = workflowInfo();
@@ -176,6 +185,15 @@ class ChangeRecord {
       subject: info.workflowId,
       data: data as Record<string, unknown>,
     });
+  }
+
+  /** The milestones that are records rather than states: submitted, each approval (and refusal), each write. */
+  private logMilestone(kind: string, data: Record<string, unknown>): void {
+    const base = { changeId: this.input.changeId, target: targetAddress(this.input.target) };
+    if (kind === 'change.submitted') log.info(`change ${this.input.changeId} submitted by ${this.status.requester}`, { ...base, requester: this.status.requester });
+    else if (kind === 'change.approved') log.info(`change ${this.input.changeId} approved by ${data.principal} (${data.approvals}/${data.required}, ${data.via})`, { ...base, principal: data.principal, via: data.via });
+    else if (kind === 'change.approval_refused') log.info(`change ${this.input.changeId}: approval by ${data.principal} refused (${data.code})`, { ...base, principal: data.principal, code: data.code });
+    else if (kind === 'change.written') log.info(`change ${this.input.changeId} written: version ${data.versionBefore} → ${data.versionAfter} (${data.kind})`, { ...base, versionBefore: data.versionBefore, versionAfter: data.versionAfter, kind: data.kind });
   }
 
   async flush(): Promise<void> {
