@@ -32,6 +32,14 @@ export interface ProgressOptions {
   repeatMs?: number;
 }
 
+let machineOutput = false;
+
+/** `--json`: stdout is for machines, and plain progress lines stay off stderr too (a terminal still gets a spinner,
+ * which leaves nothing behind). */
+export function setMachineOutput(json: boolean): void {
+  machineOutput = json;
+}
+
 type Spinner = { text: string; start(): Spinner; succeed(text?: string): Spinner; fail(text?: string): Spinner; stop(): Spinner };
 
 const seconds = (since: number) => `${Math.round((Date.now() - since) / 1000)} s`;
@@ -42,7 +50,9 @@ export async function startProgress(text: string, options: ProgressOptions = {})
   // A terminal that reports no width (some pseudo-terminals) gets plain lines: a spinner redraws by width.
   const interactive =
     options.interactive ?? (stream.isTTY === true && (stream.columns ?? 0) > 0 && process.env.CI === undefined && process.env.TERM !== 'dumb');
-  return interactive ? spinnerProgress(text, stream) : plainProgress(text, stream, options.quietMs ?? 2000, options.repeatMs ?? 15_000);
+  if (interactive) return spinnerProgress(text, stream);
+  if (machineOutput && options.stream === undefined) return { update: () => undefined, succeed: () => undefined, fail: () => undefined, stop: () => undefined };
+  return plainProgress(text, stream, options.quietMs ?? 2000, options.repeatMs ?? 15_000);
 }
 
 /** Runs `work` as one step: its outcome ends the step. */

@@ -18,6 +18,7 @@ import { registerChangeCommands } from './change';
 import { CliError, createCliContext, EXIT, type CliContext } from './context';
 import { registerInstallationCommands } from './installation';
 import { registerProcessCommands } from './processes';
+import { setMachineOutput } from './progress';
 
 export function buildProgram(context = createCliContext()): Command {
   const program = new Command('tollgate')
@@ -35,6 +36,7 @@ export async function main(): Promise<void> {
   const context = createCliContext();
   const program = buildProgram(context);
   const json = wantsJson(process.argv);
+  setMachineOutput(json);
   try {
     await program.parseAsync(process.argv);
   } catch (error) {

@@ -235,6 +235,12 @@ it('reject ends the change, and wait exits 1 with the state and the reason', asy
   expect(wait.code).toBe(1);
   expect(wait.json).toMatchObject({ ok: false, state: 'rejected' });
   expect(wait.stderr).toMatch(/ended rejected: by bob: wrong menu/);
+  // The outcome is printed once: on stdout (its JSON document above, or one line), never again on stderr.
+  expect(wait.stderr.match(/wrong menu/g)).toHaveLength(1);
+  const plain = await tollgate('change', 'wait', changeId);
+  expect(plain.code).toBe(1);
+  expect(plain.stdout).toBe(`change ${changeId} ended rejected: by bob: wrong menu\n`);
+  expect(plain.stderr).not.toContain('wrong menu');
 
   const list = await tollgate('change', 'list', '--state', 'rejected', '--json');
   expect(list.code).toBe(0);
