@@ -8,7 +8,7 @@
  *     requests/minute of one OAuth client hold across every worker process, not per process.
  */
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from './activities';
 import { createAlertSender } from './activities/alerts';
 import type { ActivityDeps } from './activities/deps';
@@ -20,6 +20,7 @@ import { tollgatePool } from './platform/tollgate-database';
 import { GitHubClient } from './github/client';
 import type { Config } from './platform/config';
 import type { Logger } from './platform/logger';
+import { workflowBundleLogger } from './platform/temporal-runtime';
 import { genesysTaskQueue } from './workflows/task-queues';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
@@ -31,6 +32,8 @@ export interface WorkerSetup {
   taskQueue?: string;
   /** Pre-bundled workflow code (tests bundle once per file); otherwise bundled from WORKFLOWS_PATH. */
   workflowBundle?: { code: string };
+  /** Where the bundle's build output goes (at debug, one line per message); without it the SDK's own logger. */
+  logger?: Logger;
   identity?: string;
 }
 
@@ -81,7 +84,9 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   };
   const workflows: Partial<WorkerOptions> = setup.workflowBundle
     ? { workflowBundle: setup.workflowBundle }
-    : { workflowsPath: WORKFLOWS_PATH };
+    : setup.logger
+      ? { workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: workflowBundleLogger(setup.logger) }) }
+      : { workflowsPath: WORKFLOWS_PATH };
   return Promise.all([
     Worker.create({
       ...common,

@@ -9,7 +9,7 @@ import { createPlanActivities } from './plan';
 import { createPullRequestActivities } from './pull-request';
 
 /**
- * Genesys-calling activities (`planChange`, `readConfigObject`, `writeConfigObject`, `settleUnknownWrite`,
+ * Genesys-calling activities (`planChange`, `checkLiveObject`, `readConfigObject`, `writeConfigObject`, `settleUnknownWrite`,
  * `identifyModifier`, `pollAndAuditChanges`, `pollAuditTrail`) are scheduled by the workflows on the Genesys task queue (workflows/task-queues.ts); the
  * worker registers every activity on both queues.
  */

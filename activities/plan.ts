@@ -9,8 +9,8 @@ import { targetAdapter } from '../genesys/adapters';
 import { toActivityFailure } from '../genesys/errors';
 import { targetTypePolicy } from '../platform/config';
 import { canonicalJson } from '../workflows/canonical-json';
-import { METADATA_KEYS, type ChangePolicy, type Plan, type VersionRule } from '../workflows/change-messages';
-import { applyChanges, diffFields, type Fields } from '../workflows/config-merge';
+import { METADATA_KEYS, type ChangePolicy, type LiveCheck, type Plan, type VersionRule } from '../workflows/change-messages';
+import { applyChanges, diffFields, divergedFields, type FieldChange, type Fields } from '../workflows/config-merge';
 import { FailureType } from '../workflows/failures';
 import type { TargetRef } from '../workflows/workflow-ids';
 import type { ActivityDeps } from './deps';
@@ -31,6 +31,13 @@ export function lockOf(type: string, versionRule: VersionRule): Pick<Plan, 'vers
         ? `optimistic lock: the write carries the current version; a stale one is refused (409 or 400) and re-merged`
         : `optimistic lock: the write carries the current version + 1; a stale one is refused (409) and re-merged`;
   return { versionRule, lock };
+}
+
+export interface LiveCheckRequest {
+  target: TargetRef;
+  versionRule: VersionRule;
+  /** The plan's diff: a field it touches that now holds neither its old nor its new value moved under the plan. */
+  diff: FieldChange[];
 }
 
 export interface PlanRequest {
@@ -91,6 +98,29 @@ export function createPlanActivities(deps: Pick<ActivityDeps, 'config' | 'genesy
         payloadHash: payloadHash(request.target, current.version, payload),
         plannedAt: new Date().toISOString(),
         ...lockOf(request.target.type, adapter.versionRule ?? targetTypePolicy(deps.config, request.target.type).versionRule),
+      };
+    },
+
+    /**
+     * Genesys task queue: one GET. Whether the live object moved under a plan awaiting approval: its version now, and
+     * the fields the plan touches that someone changed since (a stale plan: its approval is refused). Only the
+     * version, its author and field names go back to the workflow, never the object's fields.
+     */
+    async checkLiveObject(request: LiveCheckRequest): Promise<LiveCheck> {
+      let current;
+      try {
+        current = await whileHeartbeating(() => readSnapshot(deps.genesys, request.target));
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+      const by = current.modifiedBy;
+      return {
+        version: current.version,
+        versioned: request.versionRule !== 'none',
+        ...(current.lastModifiedTime ? { lastModifiedTime: current.lastModifiedTime } : {}),
+        ...(by ? { modifiedBy: `${by.kind === 'client' ? 'OAuth client' : by.kind} ${by.name ?? by.id}` } : {}),
+        changedFields: divergedFields(current.fields, request.diff),
+        checkedAt: new Date().toISOString(),
       };
     },
   };

@@ -47,7 +47,7 @@ class WireReader {
   constructor(private readonly data: Buffer) {}
 
   uint32(): number {
-    if (this.offset + 4 > this.data.length) throw new SshSignatureError('truncated signature');
+    if (this.offset + 4 > this.data.length) throw this.truncated(4);
     const value = this.data.readUInt32BE(this.offset);
     this.offset += 4;
     return value;
@@ -55,10 +55,17 @@ class WireReader {
 
   bytes(): Buffer {
     const length = this.uint32();
-    if (length > this.data.length - this.offset) throw new SshSignatureError('truncated signature');
+    if (length > this.data.length - this.offset) throw this.truncated(length);
     const value = this.data.subarray(this.offset, this.offset + length);
     this.offset += length;
     return value;
+  }
+
+  /** A short read: the signature is shorter than its own fields say (cut short), never a throw that escapes. */
+  private truncated(wanted: number): SshSignatureError {
+    return new SshSignatureError(
+      `truncated signature: it is ${this.data.length} bytes and ends inside a field (${wanted} more bytes wanted at byte ${this.offset}); it was cut short or copied incompletely`,
+    );
   }
 
   text(): string {
@@ -69,7 +76,7 @@ class WireReader {
   }
 
   raw(length: number): Buffer {
-    if (this.offset + length > this.data.length) throw new SshSignatureError('truncated signature');
+    if (this.offset + length > this.data.length) throw this.truncated(length);
     const value = this.data.subarray(this.offset, this.offset + length);
     this.offset += length;
     return value;
@@ -115,7 +122,10 @@ export function parseArmoredSignature(armored: unknown): SshSignature {
     throw new SshSignatureError(`not an armored SSH signature (${BEGIN} … ${END})`);
   }
   const body = lines.slice(1, -1).join('');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 !== 0) throw new SshSignatureError('the signature is not base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new SshSignatureError('the signature is not base64 (it holds characters base64 does not use)');
+  if (body.length % 4 !== 0) {
+    throw new SshSignatureError(`the signature's base64 is ${body.length} characters, not a multiple of 4: it was cut short or copied incompletely`);
+  }
   const reader = new WireReader(Buffer.from(body, 'base64'));
   if (!reader.raw(MAGIC.length).equals(MAGIC)) throw new SshSignatureError('not an SSHSIG signature (magic)');
   const version = reader.uint32();

@@ -101,8 +101,15 @@ export function renderStatement(statement: Statement): string {
   }
   if (!isValidName(statement.changeId)) throw new StatementError(`change: not a change ID: ${JSON.stringify(statement.changeId)}`);
   const hash = statement.decision === 'submit' ? statement.requestHash : statement.payloadHash;
-  if (!HEX64.test(hash)) throw new StatementError('the hash must be 64 lower-case hex characters');
+  if (!HEX64.test(hash)) throw new StatementError(hashProblem(hash));
   return `${STATEMENT_HEADER}\n${lines.map(([key, value]) => `${key}: ${value}`).join('\n')}\n`;
+}
+
+/** Why a hash is not a sha256 hex digest: its length or its characters, said plainly. */
+export function hashProblem(hash: unknown): string {
+  if (typeof hash !== 'string') return 'the hash must be 64 lower-case hex characters (sha256)';
+  if (hash.length !== 64) return `the hash is ${hash.length} characters; a sha256 hash is 64 lower-case hex characters`;
+  return 'the hash holds characters other than lower-case hex (0-9, a-f)';
 }
 
 export type ParsedStatement = { ok: true; statement: Statement } | { ok: false; problem: string };

@@ -12,6 +12,7 @@ import { listAudits } from '../client/change-gate';
 import { auditFromLedger } from '../ledger/change-history';
 import { EXPORT_FORMATS, exportHeader, exportLine, type ExportFormat } from '../ledger/export-format';
 import { CliError, EXIT, type CliContext } from './context';
+import { startProgress } from './progress';
 
 export function registerAuditCommands(program: Command, context: CliContext): void {
   const audit = program.command('audit').description('the configuration audit trail');
@@ -27,13 +28,15 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       const limit = z.coerce.number().int().positive().max(10_000).safeParse(options.limit);
       if (!limit.success) throw new CliError('--limit must be a positive integer', EXIT.usage);
       const client = await context.client();
+      // Each finished audit's verdict is read from its result: a long list takes a while.
+      const progress = await startProgress('listing audits');
       const live = (
         await listAudits(client, {
           taskQueue: context.config().temporal.taskQueue,
           drift: options.drift,
           target: options.target,
           limit: limit.data,
-        })
+        }).finally(() => progress.stop())
       ).map((row) => ({ ...row, from: 'temporal' as const }));
       // Audits whose workflows Temporal no longer has (its retention passed) are still in the audit ledger.
       const seen = new Set(live.map((row) => row.workflowId));
@@ -64,10 +67,9 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .description('walk the audit ledger\'s hash chain: exit 0 when intact, 1 naming the first row that does not hold')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const result = await context.ledger().verify((rows) => {
-        if (!options.json && process.stderr.isTTY) process.stderr.write(`\rchecked ${rows} rows`);
-      });
-      if (!options.json && process.stderr.isTTY) process.stderr.write('\n');
+      const progress = await startProgress('walking the audit ledger\'s hash chain');
+      const result = await context.ledger().verify((rows) => progress.update(`walking the audit ledger's hash chain: ${rows} rows checked`));
+      progress.stop();
       if (result.ok) {
         const range = result.rowsChecked === 0 ? 'empty' : `rows ${result.firstSeq}–${result.lastSeq}`;
         context.print(!!options.json, result, `audit ledger intact: ${result.rowsChecked} rows checked (${range})`);
@@ -94,7 +96,17 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       }
       const header = exportHeader(format);
       if (header) await write(`${header}\n`);
-      for await (const row of context.ledger().rows({ since })) await write(`${exportLine(row, format)}\n`);
+      // The rows go to stdout; how far the export got goes to stderr (after two seconds, for a long ledger).
+      const progress = await startProgress('exporting the audit ledger');
+      let rows = 0;
+      try {
+        for await (const row of context.ledger().rows({ since })) {
+          await write(`${exportLine(row, format)}\n`);
+          if (++rows % 1000 === 0) progress.update(`exporting the audit ledger: ${rows} rows`);
+        }
+      } finally {
+        progress.stop();
+      }
     });
 }
 

@@ -3,13 +3,19 @@
  *
  *   change submit --target TYPE/ID --file PATH --requester USER [--change-id ID] [--reason TEXT]
  *                 [--key PATH | --signature FILE|-] [--pull-request OWNER/REPO#N --path FILE] [--print-statement]
+ *                 [--format text|markdown|json] [--full]
  *   change statement ID --as NAME [--decision approve|reject]
  *   change approve ID --approver NAME [--key PATH | --signature FILE|-] [--statement FILE] [--payload-hash HASH]
  *   change reject ID --approver NAME --reason TEXT [--key PATH | --signature FILE|-] [--statement FILE]
- *   change status ID                (with the change's tickets from the audit ledger, when DATABASE_URL is set)
+ *   change status ID [--format text|markdown|json] [--full] [--no-live]
+ *                                   (with the change's tickets from the audit ledger, when DATABASE_URL is set)
  *   change list [--state S] [--limit N]
  *   change wait ID [--timeout DURATION]
  *   change rollback ID --requester USER [--change-id ID] [--reason TEXT] [--key PATH | --signature FILE|-]
+ *                   [--format text|markdown|json] [--full]
+ *
+ * The plan is printed as views/change-view.ts renders it: text for a terminal, markdown for a pull request (a fenced
+ * `diff` block), json for tools; `--json` prints the whole status as one JSON document instead.
  *
  * Submissions, approvals and rejections are signed with the person's own SSH key (cli/signing.ts); the worker
  * verifies them against its allowed-signers file. `change statement` prints the exact text to sign, for signing
@@ -32,6 +38,7 @@ import {
   ChangeIdConflictError,
   ChangeNotFoundError,
   changeStatus,
+  checkLiveObject,
   listChanges,
   rollbackInput,
   refusalOf,
@@ -47,15 +54,20 @@ import { decisionStatementText } from '../workflows/change-policy';
 import type { LedgerData } from '../workflows/ledger-records';
 import {
   CHANGE_STATES,
+  FINAL_STATES,
   METADATA_KEYS,
+  SUCCESS_STATES,
   pullRequestReference,
   type ChangeInput,
   type ChangeState,
   type ChangeStatus,
   type PullRequestLink,
 } from '../workflows/change-messages';
+import { changeDocument, changePlanView, renderChange, type ChangeTicket } from '../views/change-view';
+import { PLAN_FORMATS, type PlanFormat } from '../views/plan-view';
 import { changeWorkflowId, isValidName, parseTargetAddress, RESERVED_CHANGE_ID_PREFIX, targetAddress } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
+import { startProgress, withProgress } from './progress';
 import { readTextArgument, signatureFor, type SigningOptions } from './signing';
 
 /** The file CI submits: a JSON object of the fields to set; `null` removes a field. */
@@ -76,6 +88,44 @@ interface JsonOption {
   json?: boolean;
 }
 
+interface FormatOptions {
+  format: string;
+  full?: boolean;
+}
+
+/** `--format` and `--full`, for the commands that print a change and its plan. */
+function formatOptions(command: Command): Command {
+  return command
+    .option('--format <format>', `how to print the change and its plan: ${PLAN_FORMATS.join(', ')} (markdown: for a pull request)`, 'text')
+    .option('--full', 'show long strings of the plan whole instead of shortened');
+}
+
+function parseFormat(options: FormatOptions): PlanFormat {
+  if (!(PLAN_FORMATS as readonly string[]).includes(options.format)) throw new CliError(`--format must be one of ${PLAN_FORMATS.join(', ')}, got "${options.format}"`, EXIT.usage);
+  return options.format as PlanFormat;
+}
+
+/**
+ * Prints a change: `--json` the whole status (with its plan view) as one JSON document; otherwise `--format`.
+ * `extra` goes into the JSON documents (workflowId, source, tickets, …).
+ */
+function printChange(
+  context: CliContext,
+  options: JsonOption & FormatOptions,
+  status: ChangeStatus,
+  extra: Record<string, unknown>,
+  view: { tickets?: ChangeTicket[]; note?: string } = {},
+): void {
+  const format = parseFormat(options);
+  if (options.json) {
+    context.print(true, { ...extra, ...status, planView: changePlanView(status) ?? null }, '');
+  } else if (format === 'json') {
+    context.print(true, { ...extra, ...changeDocument(status) }, '');
+  } else {
+    context.print(false, undefined, renderChange(status, format, { full: options.full, ...view }));
+  }
+}
+
 /** `OWNER/REPO#N` → the repository (lower case) and number. */
 function parsePullRequest(text: string): { repository: string; number: number } {
   const match = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)#([1-9][0-9]{0,9})$/.exec(text.trim());
@@ -92,7 +142,7 @@ function signingOptions(command: Command): Command {
 export function registerChangeCommands(program: Command, context: CliContext): void {
   const change = program.command('change').description('submit, approve and follow gated configuration changes');
 
-  signingOptions(
+  formatOptions(signingOptions(
     change
       .command('submit')
       .description('submit a change, signed by its requester: prints its ID and its plan (the same --change-id again is the same change)')
@@ -104,8 +154,8 @@ export function registerChangeCommands(program: Command, context: CliContext): v
       .option('--pull-request <OWNER/REPO#N>', 'link the change to a pull request: its reviews on the planned commit are approvals')
       .option('--path <file>', "with --pull-request: the file's path in the repository")
       .option('--print-statement', 'print the submit statement to sign, and submit nothing'),
-  )
-    .option('--json', 'print JSON')
+  ))
+    .option('--json', 'print the whole status as one JSON document')
     .action(
       async (
         options: {
@@ -118,8 +168,10 @@ export function registerChangeCommands(program: Command, context: CliContext): v
           path?: string;
           printStatement?: boolean;
         } & SigningOptions &
+          FormatOptions &
           JsonOption,
       ) => {
+        parseFormat(options);
         const target = parseTargetAddress(options.target);
         if (!target) throw new CliError(`--target must be TYPE/ID (letters, digits, ".", "_", "-"), got "${options.target}"`, EXIT.usage);
         const changeId = parseOr(changeIdSchema, options.changeId ?? `chg-${randomUUID()}`, '--change-id');
@@ -144,7 +196,7 @@ export function registerChangeCommands(program: Command, context: CliContext): v
           input.submission = { signature: await signatureFor(context.config(), options, options.requester, statement) };
         }
         const status = await submitAndPlan(context, input);
-        context.print(!!options.json, { workflowId: changeWorkflowId(changeId), ...status }, describeChange(status, true));
+        printChange(context, options, status, { workflowId: changeWorkflowId(changeId) });
         if (status.state === 'failed' || status.state === 'refused') throw new CliError(`change ${changeId} ${status.state}: ${status.stateReason ?? ''}`, EXIT.failed, { state: status.state });
       },
     );
@@ -193,18 +245,28 @@ export function registerChangeCommands(program: Command, context: CliContext): v
       await decide(context, id, 'reject', options);
     });
 
-  change
-    .command('status <id>')
-    .description("a change's state, plan, approvals, deploy result and tickets")
-    .option('--json', 'print JSON')
-    .action(async (id: string, options: JsonOption) => {
+  formatOptions(
+    change
+      .command('status <id>')
+      .description("a change's state, plan, approvals, deploy result and tickets; while it awaits approval, whether its object moved since the plan"),
+  )
+    .option('--no-live', "do not ask the worker to read the live object (one Genesys Cloud read) while the change awaits approval")
+    .option('--json', 'print the whole status as one JSON document')
+    .action(async (id: string, options: { live: boolean } & FormatOptions & JsonOption) => {
+      parseFormat(options);
       // Temporal answers while it has the workflow; after its retention the audit ledger still does.
       const tickets = await ticketsOf(context, id);
-      const ticketLines = (tickets ?? []).map((ticket) => `ticket: ${ticket.key} (${ticket.system}) ${ticket.url}`);
       const withTickets = tickets ? { tickets } : {};
       try {
-        const status = await changeStatus(await context.client(), id);
-        context.print(!!options.json, { workflowId: changeWorkflowId(id), source: 'temporal', ...status, ...withTickets }, [describeChange(status, true), ...ticketLines].join('\n'));
+        const client = await context.client();
+        let status = await changeStatus(client, id);
+        if (status.state === 'awaiting_approval' && options.live) {
+          // Only the worker reads Genesys Cloud: it tells whether the object moved since the plan (stale_plan).
+          const live = await withProgress(`change ${id}: asking the worker whether ${targetAddress(status.target)} moved since the plan`, () => checkLiveObject(client, id));
+          if (live) status = { ...status, live };
+          else process.stderr.write(`tollgate: the worker did not read the live object of change ${id} in time; the plan is shown without it\n`);
+        }
+        printChange(context, options, status, { workflowId: changeWorkflowId(id), source: 'temporal', ...withTickets }, { tickets });
         return;
       } catch (error) {
         if (!(error instanceof ChangeNotFoundError)) throw error;
@@ -214,11 +276,7 @@ export function registerChangeCommands(program: Command, context: CliContext): v
       const status = changeFromLedger(id, await ledger.list({ subject: changeWorkflowId(id) }));
       if (!status) throw new CliError(`no change ${id} (neither Temporal nor the audit ledger knows it)`, EXIT.notFound);
       const note = 'from the audit ledger: Temporal no longer has this change (its retention has passed)';
-      context.print(
-        !!options.json,
-        { workflowId: changeWorkflowId(id), source: 'ledger', ...status, ...withTickets },
-        [describeChange(status, true), ...ticketLines, `(${note})`].join('\n'),
-      );
+      printChange(context, options, status, { workflowId: changeWorkflowId(id), source: 'ledger', ...withTickets }, { tickets, note });
     });
 
   change
@@ -253,46 +311,59 @@ export function registerChangeCommands(program: Command, context: CliContext): v
       const workflowId = changeWorkflowId(id);
       const client = await context.client();
       const describe = (status: ChangeStatus) => `${status.state}${status.stateReason ? `: ${status.stateReason}` : ''}`;
+      // The states on the way go to stderr as they happen (a spinner on a terminal, timestamped lines otherwise); the
+      // outcome is printed once: on stdout (its JSON document with --json, then one human line on stderr).
+      const terminal = process.stderr.isTTY === true && process.env.CI === undefined;
+      const progress = terminal ? await startProgress(`change ${id}: waiting for its outcome`) : undefined;
       let result;
       try {
         result = await waitForOutcome(client, id, {
           timeoutMs,
-          onProgress: (status) => process.stderr.write(`[${new Date().toISOString()}] change ${id} ${describe(status)}\n`),
+          onProgress: (status) => {
+            if (FINAL_STATES.includes(status.state) || SUCCESS_STATES.includes(status.state)) return;
+            if (progress) progress.update(`change ${id} ${describe(status)}`);
+            else process.stderr.write(`[${new Date().toISOString()}] change ${id} ${describe(status)}\n`);
+          },
         });
       } catch (error) {
+        progress?.fail();
         if (error instanceof ChangeNotFoundError) throw new CliError(error.message, EXIT.notFound);
         throw error;
       }
       const { outcome, status } = result;
-      if (outcome === 'succeeded') {
-        context.print(!!options.json, { ok: true, workflowId, ...status }, `change ${id} ${describe(status)}`);
-        return;
+      const line = `change ${id} ${outcome === 'succeeded' ? describe(status) : outcome === 'failed' ? `ended ${describe(status)}` : `is still ${describe(status)}: timed out after ${options.timeout}`}`;
+      // On a terminal the spinner's last line is the outcome when stdout carries JSON; otherwise stdout says it.
+      if (!options.json) progress?.stop();
+      else if (outcome === 'succeeded') progress?.succeed(line);
+      else progress?.fail(line);
+      const document = { ok: outcome === 'succeeded', ...(outcome === 'timed_out' ? { timedOut: true } : {}), workflowId, ...status };
+      if (options.json) {
+        context.print(true, document, '');
+        if (!progress) process.stderr.write(`${line}\n`);
+      } else {
+        context.print(false, undefined, line);
       }
-      if (outcome === 'failed') {
-        context.print(!!options.json, { ok: false, workflowId, ...status }, `change ${id} ${describe(status)}`);
-        throw new CliError(`change ${id} ended ${describe(status)}`, EXIT.failed, { state: status.state });
-      }
-      context.print(!!options.json, { ok: false, timedOut: true, workflowId, ...status }, `change ${id} ${describe(status)} (timed out)`);
-      throw new CliError(`timed out after ${options.timeout}: change ${id} is still ${status.state}`, EXIT.failed, { state: status.state });
+      if (outcome !== 'succeeded') throw new CliError(line, EXIT.failed, { state: status.state }, true);
     });
 
-  signingOptions(
+  formatOptions(signingOptions(
     change
       .command('rollback <id>')
       .description('submit a new change that restores the fields this change touched to their pre-deploy values (same approvals)')
       .requiredOption('--requester <user>', 'who asks for the rollback (signs it like a submission)')
       .option('--change-id <id>', 'default rollback-<id>')
       .option('--reason <text>', 'why'),
-  )
-    .option('--json', 'print JSON')
-    .action(async (id: string, options: { requester: string; changeId?: string; reason?: string } & SigningOptions & JsonOption) => {
+  ))
+    .option('--json', 'print the whole status as one JSON document')
+    .action(async (id: string, options: { requester: string; changeId?: string; reason?: string } & SigningOptions & FormatOptions & JsonOption) => {
+      parseFormat(options);
       const original = await statusOf(context, id);
       const changeId = parseOr(changeIdSchema, options.changeId ?? `rollback-${id}`, '--change-id');
       const input = rollbackInput(original, { changeId, requester: options.requester, reason: options.reason });
       if (!input) throw new CliError(`change ${id} is ${original.state}: only a deployed change can be rolled back`, EXIT.usage, { state: original.state });
       input.submission = { signature: await signatureFor(context.config(), options, options.requester, submitStatementText(context, input)) };
       const status = await submitAndPlan(context, input);
-      context.print(!!options.json, { workflowId: changeWorkflowId(changeId), rollbackOf: id, ...status }, describeChange(status, true));
+      printChange(context, options, status, { workflowId: changeWorkflowId(changeId), rollbackOf: id });
     });
 }
 
@@ -335,13 +406,17 @@ async function decide(
     throw error;
   }
   const signature = await signatureFor(context.config(), options, principal, statement);
+  // The worker verifies the signature (and, for an approval, reads the object once): a moment, or longer when busy.
+  const progress = await startProgress(
+    `change ${id}: ${principal}'s ${decision === 'approve' ? 'approval' : 'rejection'} sent; the worker verifies its signature${decision === 'approve' ? ` and reads ${targetAddress(before.target)}` : ''}`,
+  );
   try {
     if (decision === 'approve') {
-      const status = await approveChange(client, id, { approver: options.approver, statement, signature });
+      const status = await approveChange(client, id, { approver: options.approver, statement, signature }).finally(() => progress.stop());
       const count = `${status.approvals.length}/${status.requiredApprovals ?? '?'}`;
       context.print(!!options.json, { ok: true, ...status }, `approved by ${principal} (${count}); change ${id} is ${status.state}`);
     } else {
-      const status = await rejectChange(client, id, { approver: options.approver, reason: options.reason ?? '', statement, signature });
+      const status = await rejectChange(client, id, { approver: options.approver, reason: options.reason ?? '', statement, signature }).finally(() => progress.stop());
       context.print(!!options.json, { ok: true, ...status }, `change ${id} is ${status.state}: ${status.stateReason ?? ''}`);
     }
   } catch (error) {
@@ -351,13 +426,19 @@ async function decide(
 
 async function submitAndPlan(context: CliContext, input: ChangeInput): Promise<ChangeStatus> {
   const client = await context.client();
-  try {
-    await submitChange(client, context.config().temporal.taskQueue, input);
-  } catch (error) {
-    if (error instanceof ChangeIdConflictError) throw new CliError(error.message, EXIT.usage);
-    throw error;
-  }
-  return waitForPlan(client, input.changeId);
+  return withProgress(
+    `change ${input.changeId}: submitting; the worker proves it and reads ${targetAddress(input.target)} to plan it`,
+    async () => {
+      try {
+        await submitChange(client, context.config().temporal.taskQueue, input);
+      } catch (error) {
+        if (error instanceof ChangeIdConflictError) throw new CliError(error.message, EXIT.usage);
+        throw error;
+      }
+      return waitForPlan(client, input.changeId);
+    },
+    (status) => `change ${input.changeId}: ${status.state}`,
+  );
 }
 
 async function statusOf(context: CliContext, id: string): Promise<ChangeStatus> {
@@ -402,47 +483,6 @@ async function refusedOrRethrow(context: CliContext, options: JsonOption, id: st
     return refused(context, options, after, 'not_awaiting_approval', `change ${id} is ${after.state}, not awaiting approval`);
   }
   throw error;
-}
-
-function describeChange(status: ChangeStatus, withPlan: boolean): string {
-  const lines = [
-    `change ${status.changeId} on ${targetAddress(status.target)}, requested by ${status.requester}${status.reason ? ` (${status.reason})` : ''}`,
-    `state: ${status.state}${status.stateReason ? ` — ${status.stateReason}` : ''}`,
-  ];
-  if (status.requiredApprovals !== undefined) {
-    const who = status.approvals.map((approval) => approval.approver).join(', ') || 'none yet';
-    lines.push(`approvals: ${status.approvals.length}/${status.requiredApprovals} (${who})`);
-  }
-  if (withPlan && status.plan) {
-    lines.push(`plan: base version ${status.plan.baseVersion}, payload sha256 ${status.plan.payloadHash}`);
-    if (status.plan.lock) lines.push(`lock: ${status.plan.lock}`);
-    for (const change of status.plan.diff) {
-      lines.push(`  ${change.field}: ${show(change.from)} → ${show(change.to)}`);
-    }
-  }
-  if (status.deploy) {
-    const d = status.deploy;
-    lines.push(
-      `deploy: version ${d.preDeployVersion} → ${d.writtenVersion ?? '(nothing written)'}, verified ${d.verified}, ` +
-        `conflicts retried ${d.conflictsRetried}, Genesys calls ${d.genesysCalls}` +
-        (d.rollback ? `, rolled back to version ${d.rollback.version ?? '?'} (verified ${d.rollback.verified})` : ''),
-    );
-  }
-  if (status.pullRequest) {
-    const pr = status.pullRequest;
-    lines.push(`pull request: ${pr.repository}#${pr.number} ${pr.path} at ${pr.plannedCommit.slice(0, 12)} (author ${pr.author}; reviews on this commit count)`);
-    for (const review of pr.notCounted) lines.push(`  review ${review.reviewId} by ${review.login} (${review.state}) not counted: ${review.reason}`);
-  }
-  if (status.state === 'awaiting_approval') {
-    lines.push(`approve with: tollgate change approve ${status.changeId} --approver <name> --key <ssh-private-key>`);
-    lines.push(`  or sign elsewhere: tollgate change statement ${status.changeId} --as <name> > statement.txt; ssh-keygen -Y sign -n tollgate -f <key> statement.txt;`);
-    lines.push(`  tollgate change approve ${status.changeId} --approver <name> --signature statement.txt.sig`);
-  }
-  return lines.join('\n');
-}
-
-function show(value: unknown): string {
-  return value === undefined ? '(absent)' : JSON.stringify(value);
 }
 
 async function readJsonFile(path: string): Promise<unknown> {

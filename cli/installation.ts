@@ -14,6 +14,7 @@ import { reconciliationScheduleId } from '../schedules/reconciliation';
 import { INSTALLATION_STATES, type InstallationStateName } from '../workflows/installation-messages';
 import { installationIdProblem, installationWorkflowId } from '../workflows/workflow-ids';
 import { CliError, EXIT, type CliContext } from './context';
+import { startProgress, withProgress } from './progress';
 
 export function registerInstallationCommands(program: Command, context: CliContext): void {
   const installation = program.command('installation').description('lifecycle installations (one per org + integration)');
@@ -56,9 +57,17 @@ export function registerInstallationCommands(program: Command, context: CliConte
     .action(async (options: { state?: InstallationStateName; org?: string; integration?: string; json?: boolean }) => {
       let listings;
       try {
-        listings = await withTemporal(async () =>
-          listInstallations(await context.client(), { state: options.state, orgId: options.org, integrationId: options.integration }),
-        );
+        // Thousands of installations page through visibility for a while: say how far it got.
+        listings = await withTemporal(async () => {
+          const progress = await startProgress('listing installations');
+          try {
+            return await listInstallations(await context.client(), { state: options.state, orgId: options.org, integrationId: options.integration }, (count) =>
+              progress.update(`listing installations: ${count} so far`),
+            );
+          } finally {
+            progress.stop();
+          }
+        });
       } catch (error) {
         if (error instanceof CliError) throw error;
         throw new CliError((error as Error).message, EXIT.usage);
@@ -103,8 +112,14 @@ export function registerInstallationCommands(program: Command, context: CliConte
         context.print(!!options.json, { triggered: scheduleId }, `triggered ${scheduleId}`);
         return;
       }
+      // A reconciliation lists every installation of each integration in Genesys Cloud and in Temporal: seconds to
+      // minutes; the run's own progress is in its current details in the Temporal UI.
       const summary = await withTemporal(async () =>
-        runReconciliation(await context.client(), taskQueue, { integrationId: options.integration, confirmDeprovision: options.confirm === true }),
+        withProgress(
+          `reconciling ${options.integration ?? 'every integration with installations'} (Genesys Cloud, the installation workflows and the inventory)`,
+          async () => runReconciliation(await context.client(), taskQueue, { integrationId: options.integration, confirmDeprovision: options.confirm === true }),
+          (result) => `reconciled: ${result.checked} org(s) checked, ${result.repaired.length} repaired${result.held.length > 0 ? `, ${result.held.length} held` : ''}`,
+        ),
       );
       const lines: string[] = [];
       if (summary.integrations.length === 0) lines.push('no integration has installations: nothing to reconcile');

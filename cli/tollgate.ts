@@ -18,6 +18,7 @@ import { registerChangeCommands } from './change';
 import { CliError, createCliContext, EXIT, type CliContext } from './context';
 import { registerInstallationCommands } from './installation';
 import { registerProcessCommands } from './processes';
+import { setMachineOutput } from './progress';
 
 export function buildProgram(context = createCliContext()): Command {
   const program = new Command('tollgate')
@@ -34,14 +35,15 @@ export function buildProgram(context = createCliContext()): Command {
 export async function main(): Promise<void> {
   const context = createCliContext();
   const program = buildProgram(context);
-  const json = process.argv.includes('--json');
+  const json = wantsJson(process.argv);
+  setMachineOutput(json);
   try {
     await program.parseAsync(process.argv);
   } catch (error) {
     const failure = describeFailure(error, context);
     if (failure.exitCode !== EXIT.ok) {
       // People read stderr; a `--json` consumer gets exactly one JSON document on stdout, error or not.
-      if (failure.message && !failure.shownByCommander) process.stderr.write(`tollgate: ${failure.message}\n`);
+      if (failure.message && !failure.shownByCommander && !failure.reported) process.stderr.write(`tollgate: ${failure.message}\n`);
       if (json && !context.printed()) {
         process.stdout.write(`${JSON.stringify({ ok: false, code: failure.code, message: failure.message, exitCode: failure.exitCode, ...failure.details })}\n`);
       }
@@ -50,6 +52,11 @@ export async function main(): Promise<void> {
   } finally {
     await context.close().catch(() => undefined);
   }
+}
+
+/** `--json`, or `--format json` (a JSON document on stdout, whose errors are JSON too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((arg, index) => arg === '--json' || arg === '--format=json' || (arg === '--format' && argv[index + 1] === 'json'));
 }
 
 /** Stable `code`s of `{ ok: false, code, message }` by exit code, where the error names none itself. */
@@ -67,6 +74,8 @@ interface Failure {
   details?: Record<string, unknown>;
   /** Commander printed the message and the usage to stderr itself. */
   shownByCommander?: boolean;
+  /** The command reported the outcome itself. */
+  reported?: boolean;
 }
 
 function describeFailure(error: unknown, context: CliContext): Failure {
@@ -77,7 +86,7 @@ function describeFailure(error: unknown, context: CliContext): Failure {
   }
   if (error instanceof CliError) {
     const code = typeof error.details?.code === 'string' ? error.details.code : CODES[error.exitCode] ?? 'failed';
-    return { exitCode: error.exitCode, code, message: error.message, details: error.details };
+    return { exitCode: error.exitCode, code, message: error.message, details: error.details, reported: error.reported };
   }
   if (error instanceof ConfigError || error instanceof TemporalBinaryNotFoundError) {
     return { exitCode: EXIT.usage, code: 'invalid_configuration', message: error.message };

@@ -6,6 +6,7 @@
  */
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
@@ -23,6 +24,7 @@ import { changeWorkflow } from '../workflows/change';
 import { decisionStatementText } from '../workflows/change-policy';
 import {
   approveUpdate,
+  checkLiveUpdate,
   FINAL_STATES,
   pullRequestChangedSignal,
   pullRequestKey,
@@ -33,20 +35,30 @@ import {
   type ChangeInput,
   type ChangeState,
   type ChangeStatus,
+  type LiveCheck,
   type RejectRequest,
 } from '../workflows/change-messages';
 import { restoringPatch } from '../workflows/config-merge';
-import { REFUSAL_TYPES } from '../workflows/failures';
+import { CHANGE_OUTCOME_FAILURE_TYPES, REFUSAL_TYPES } from '../workflows/failures';
 import { targetWorkflow } from '../workflows/target';
 import { classifySignal, enqueueSignal, type ClassifyRequest } from '../workflows/target-messages';
+import { auditStaticDetails, auditSummary, changeStaticDetails, changeSummary, targetSummary } from '../workflows/ui-metadata';
 import { auditWorkflowId, changeWorkflowId, parseTargetAddress, targetAddress, targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
 
 export type ChangeHandle = WorkflowHandle<typeof changeWorkflow>;
 
 export class ChangeIdConflictError extends Error {
-  constructor(readonly changeId: string, readonly existing: ChangeStatus) {
-    super(`change ID ${changeId} is already used by a different change (target ${targetAddress(existing.target)}, requester ${existing.requester})`);
+  constructor(
+    readonly changeId: string,
+    readonly existing: ChangeStatus,
+    /** What differs between the change under this ID and the submission, in words. */
+    readonly differences: string[] = [],
+  ) {
+    super(
+      `change ID ${changeId} is already used by a different change: ${differences.length > 0 ? differences.join('; ') : `target ${targetAddress(existing.target)}, requester ${existing.requester}`}. ` +
+        'Submit this payload under a new --change-id (the same ID is the same change, e.g. a re-run CI job)',
+    );
     this.name = 'ChangeIdConflictError';
   }
 }
@@ -80,6 +92,9 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // What the Temporal UI lists: "ivr/main-menu: greeting, queue — requested by alice", and the request.
+      staticSummary: changeSummary(input),
+      staticDetails: changeStaticDetails(input),
       typedSearchAttributes: [
         { key: TollgateKind, value: 'change' },
         { key: TollgateTarget, value: targetAddress(input.target) },
@@ -93,7 +108,8 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
     handle = client.workflow.getHandle<typeof changeWorkflow>(workflowId);
   }
   const status = await handle.query(statusQuery);
-  if (!sameChange(status, input)) throw new ChangeIdConflictError(input.changeId, status);
+  const differences = changeDifferences(status, input);
+  if (differences.length > 0) throw new ChangeIdConflictError(input.changeId, status, differences);
   return handle;
 }
 
@@ -101,17 +117,31 @@ export async function submitChange(client: Client, taskQueue: string, input: Cha
  * pull-request change the proven requester may be the author's principal where CI named the login). The signature
  * is not compared: ECDSA signs differently each time. */
 export function sameChange(status: ChangeStatus, input: ChangeInput): boolean {
+  return changeDifferences(status, input).length === 0;
+}
+
+/** What differs between the change under an ID and another submission under it, in words ([] when the same). */
+export function changeDifferences(status: ChangeStatus, input: ChangeInput): string[] {
   // A blank requester (refused by the workflow) still finds its own refused change.
   const principal = (name: string) => canonicalPrincipal(name) ?? name.trim();
-  const requesters = [principal(status.requester), status.pullRequest?.author];
-  return (
-    status.target.type === input.target.type &&
-    status.target.id === input.target.id &&
-    requesters.includes(principal(input.requester)) &&
-    status.replace === (input.replace ?? false) &&
-    canonicalJson(status.desired) === canonicalJson(input.desired) &&
-    (status.linkedPullRequest ? pullRequestKey(status.linkedPullRequest) : undefined) === (input.pullRequest ? pullRequestKey(input.pullRequest) : undefined)
-  );
+  const differences: string[] = [];
+  if (status.target.type !== input.target.type || status.target.id !== input.target.id) {
+    differences.push(`target: ${targetAddress(status.target)}, not ${targetAddress(input.target)}`);
+  }
+  if (![principal(status.requester), status.pullRequest?.author].includes(principal(input.requester))) {
+    differences.push(`requester: ${status.requester}, not ${input.requester.trim() || '(blank)'}`);
+  }
+  // `null` (remove the field) and an absent field are different requests.
+  const value = (fields: Record<string, unknown>, field: string) => (Object.hasOwn(fields, field) ? canonicalJson(fields[field]) : undefined);
+  const fields = [...new Set([...Object.keys(status.desired), ...Object.keys(input.desired)])]
+    .sort()
+    .filter((field) => value(status.desired, field) !== value(input.desired, field));
+  if (fields.length > 0) differences.push(`fields that differ: ${fields.join(', ')}`);
+  if (status.replace !== (input.replace ?? false)) differences.push(`replace: ${status.replace}, not ${input.replace ?? false}`);
+  const linked = status.linkedPullRequest ? pullRequestKey(status.linkedPullRequest) : undefined;
+  const asked = input.pullRequest ? pullRequestKey(input.pullRequest) : undefined;
+  if (linked !== asked) differences.push(`pull request: ${linked ?? 'none'}, not ${asked ?? 'none'}`);
+  return differences;
 }
 
 /**
@@ -129,6 +159,39 @@ export async function changeStatus(client: Client, changeId: string): Promise<Ch
     return await changeHandle(client, changeId).query(statusQuery);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new ChangeNotFoundError(changeId);
+    throw error;
+  }
+}
+
+/**
+ * Asks the change's worker to read the live object now (one Genesys read) and say whether it moved since the plan:
+ * only while the change awaits approval. Undefined when no answer comes within `timeoutMs` (no worker polling, the
+ * change moved on, Genesys Cloud slow): the caller shows the plan without it.
+ */
+export async function checkLiveObject(client: Client, changeId: string, timeoutMs = 5000): Promise<LiveCheck | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+  try {
+    return await Promise.race([changeHandle(client, changeId).executeUpdate(checkLiveUpdate, { args: [] }), timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The change's final status once its workflow closes, whether it completed or ended as a failure because an
+ * operator must act (`failed`, `rolled_back`: the status is the failure's first detail). Anything else rethrows.
+ */
+export async function changeResult(handle: ChangeHandle): Promise<ChangeStatus> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && CHANGE_OUTCOME_FAILURE_TYPES.includes(cause.type ?? '') && cause.details?.[0]) {
+      return cause.details[0] as ChangeStatus;
+    }
     throw error;
   }
 }
@@ -277,6 +340,7 @@ function targetStartOptions(target: TargetRef, taskQueue: string) {
     workflowId: targetWorkflowId(target),
     taskQueue,
     args: [{ target }] as [{ target: TargetRef }],
+    staticSummary: targetSummary(target),
     typedSearchAttributes: [
       { key: TollgateKind, value: 'target' },
       { key: TollgateTarget, value: targetAddress(target) },
@@ -346,6 +410,8 @@ export async function startAudit(client: Client, taskQueue: string, input: Audit
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      staticSummary: auditSummary(input),
+      staticDetails: auditStaticDetails(input),
       typedSearchAttributes: [
         { key: TollgateKind, value: 'audit' },
         { key: TollgateTarget, value: targetAddress(target) },

@@ -27,6 +27,7 @@ export async function ensureEventDeliveries(client: Client, config: Config, task
       // An endpoint removed and added again starts a new run (its cursor in PostgreSQL is where it was).
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       typedSearchAttributes: [{ key: TollgateKind, value: 'event-delivery' }],
+      staticSummary: endpoint === JIRA_ENDPOINT ? `change tickets: the audit ledger's steps to Jira` : `change events: the audit ledger's steps, signed, to endpoint ${endpoint}`,
     });
     ids.push(workflowId);
   }

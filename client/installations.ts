@@ -17,6 +17,7 @@ import {
 } from '../workflows/installation-messages';
 import { reconciliationWorkflow } from '../workflows/reconciliation';
 import type { ReconciliationSummary } from '../workflows/reconciliation-messages';
+import { installationSummary, reconciliationSummary } from '../workflows/ui-metadata';
 import { assertInstallationIds, installationWorkflowId, manualReconciliationWorkflowId } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
 
@@ -34,6 +35,7 @@ export async function signalInstallation(client: Client, taskQueue: string, even
     signalArgs: [event],
     args: [{ orgId: event.orgId, integrationId: event.integrationId }],
     // Only used when this call starts the workflow; a running one keeps (and updates) its own.
+    staticSummary: installationSummary(event),
     typedSearchAttributes: [
       { key: TollgateKind, value: 'installation' },
       { key: TollgateOrg, value: event.orgId },
@@ -118,6 +120,7 @@ export function runReconciliation(
       },
     ],
     workflowExecutionTimeout: '15 minutes',
+    staticSummary: reconciliationSummary({ ...options, reason: options.reason ?? 'cli' }),
   });
 }
 

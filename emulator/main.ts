@@ -51,10 +51,13 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorProcessO
   };
 }
 
-/** `npm run emulator`: start from the environment, print the URL, stop cleanly on Ctrl-C or SIGTERM. */
-export async function runEmulator(env: NodeJS.ProcessEnv = process.env): Promise<RunningEmulator> {
+/**
+ * `npm run emulator`: start from the environment, print the URL, stop cleanly on Ctrl-C or SIGTERM. `logsTo`
+ * `stderr` keeps stdout free for a start-up report (`tollgate emulator --json`).
+ */
+export async function runEmulator(env: NodeJS.ProcessEnv = process.env, output: { logsTo?: 'stdout' | 'stderr' } = {}): Promise<RunningEmulator> {
   const options = emulatorOptionsFromEnv(env);
-  const logger = pino({ name: 'genesys-emulator', level: options.logLevel });
+  const logger = pino({ name: 'genesys-emulator', level: options.logLevel }, pino.destination(output.logsTo === 'stderr' ? 2 : 1));
   const emulator = await startEmulator({ ...options, logger });
   logger.info({ url: emulator.url, clients: Object.keys(options.settings?.clients ?? {}) }, `Genesys Cloud emulator listening on ${emulator.url}`);
 

@@ -39,6 +39,29 @@ export class PinoTemporalLogger implements TemporalLogger {
   }
 }
 
+/**
+ * The logger the workflow bundle is built with: webpack's build output (one multi-line message, at info) becomes
+ * debug lines, one line per log record, so that a normal start logs one "Workflow bundle created" line, not a page.
+ * Errors stay errors (a bundle that fails to build must be read), one line each.
+ */
+export function workflowBundleLogger(logger: Logger): TemporalLogger {
+  const bundle = logger.child({ component: 'workflow-bundle' });
+  const each = (level: 'debug' | 'error', message: string, meta?: LogMetadata) => {
+    for (const line of message.split(/\r?\n/)) {
+      if (line.trim() !== '') bundle[level](meta ?? {}, line.trimEnd());
+    }
+  };
+  const quiet = (message: string, meta?: LogMetadata) => each('debug', message, meta);
+  return {
+    log: (level, message, meta) => each(level === 'ERROR' ? 'error' : 'debug', message, meta),
+    trace: quiet,
+    debug: quiet,
+    info: quiet,
+    warn: quiet,
+    error: (message, meta) => each('error', message, meta),
+  };
+}
+
 export function installTemporalRuntime(options: { logger: Logger; metricsBindAddress: string }): void {
   Runtime.install({
     logger: new PinoTemporalLogger(options.logger.child({ component: 'temporal' })),

@@ -70,8 +70,9 @@ export class TimestampOutsideToleranceError extends WebhookVerificationError {
 }
 
 export class SignatureMismatchError extends WebhookVerificationError {
-  constructor() {
-    super('invalid_signature', 'signature does not match any active secret');
+  /** `problem`: why the header cannot be a signature at all (its length or encoding), said plainly. */
+  constructor(readonly problem?: string) {
+    super('invalid_signature', problem ?? 'signature does not match any active secret');
     this.name = 'SignatureMismatchError';
   }
 }
@@ -156,11 +157,14 @@ export function verifyWebhookSignature(input: VerifyWebhookInput): VerifiedSigna
   if (input.secrets.length === 0) throw new NoActiveSecretError();
 
   const received = decodeSignature(signature, input.profile);
+  // A header that cannot be an HMAC-SHA256 at all (wrong length, not hex or base64) says so; its format tells an
+  // attacker nothing about the secrets, and the comparison below is never reached with it.
+  if (typeof received === 'string') throw new SignatureMismatchError(`${input.profile.header}: ${received}`);
   let matched = -1;
   // Every secret is tried, even after a match, so the time taken does not say which one matched.
   input.secrets.forEach((secret, index) => {
     const expected = createHmac('sha256', secret).update(rawBody).digest();
-    if (received !== undefined && received.length === expected.length && timingSafeEqual(received, expected) && matched < 0) {
+    if (received.length === expected.length && timingSafeEqual(received, expected) && matched < 0) {
       matched = index;
     }
   });
@@ -191,19 +195,25 @@ export function signedWebhookHeaders(input: {
   return headers;
 }
 
+/** Bytes of an HMAC-SHA256. */
+const HMAC_BYTES = 32;
+
 /**
- * The received signature as bytes, or undefined when it cannot be one: missing prefix, odd-length or non-hex,
- * non-base64. Undefined compares as "no match"; nothing here throws on hostile input.
+ * The received signature as bytes, or why it cannot be one (missing prefix, not hex or base64, the wrong length for
+ * an HMAC-SHA256). Nothing here throws on hostile input.
  */
-function decodeSignature(value: string, profile: SignatureProfile): Buffer | undefined {
-  if (!value.startsWith(profile.prefix)) return undefined;
+function decodeSignature(value: string, profile: SignatureProfile): Buffer | string {
+  if (!value.startsWith(profile.prefix)) return `the signature does not start with "${profile.prefix}"`;
   const encoded = value.slice(profile.prefix.length).trim();
   if (profile.encoding === 'hex') {
-    if (encoded.length === 0 || encoded.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(encoded)) return undefined;
+    if (!/^[0-9a-f]*$/i.test(encoded)) return 'the signature is not hex';
+    if (encoded.length !== HMAC_BYTES * 2) return `the signature is ${encoded.length} hex characters; an HMAC-SHA256 is ${HMAC_BYTES * 2}`;
     return Buffer.from(encoded, 'hex');
   }
-  if (encoded.length === 0 || encoded.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return undefined;
-  return Buffer.from(encoded, 'base64');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) return 'the signature is not base64';
+  const bytes = encoded.length % 4 === 0 ? Buffer.from(encoded, 'base64') : undefined;
+  if (!bytes || bytes.length !== HMAC_BYTES) return `the signature is ${encoded.length} base64 characters; an HMAC-SHA256 is 44 (${HMAC_BYTES} bytes)`;
+  return bytes;
 }
 
 function requireRawBody(rawBody: unknown): Buffer {

@@ -26,6 +26,7 @@ export async function ensureHeartbeatSchedule(client: Client, config: Config, ta
       taskQueue,
       args: [],
       typedSearchAttributes: [{ key: TollgateKind, value: 'heartbeat' }],
+      staticSummary: `audit heartbeat: poll Genesys Cloud for changes when config-audit webhooks go quiet`,
       workflowExecutionTimeout: '30 minutes',
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },

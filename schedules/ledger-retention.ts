@@ -17,7 +17,14 @@ export async function ensureLedgerRetentionSchedule(client: Client, config: Conf
   return ensureSchedule(client, {
     scheduleId: ledgerRetentionScheduleId(taskQueue),
     spec: { intervals: [{ every: '1 day' }] },
-    action: { type: 'startWorkflow', workflowType: ledgerRetentionWorkflow, workflowId: `ledger-retention:${taskQueue}`, taskQueue, args: [] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: ledgerRetentionWorkflow,
+      workflowId: `ledger-retention:${taskQueue}`,
+      taskQueue,
+      args: [],
+      staticSummary: `audit ledger retention: prune rows older than TOLLGATE_LEDGER_RETENTION, keeping a checkpoint`,
+    },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
     memo: { purpose: 'audit ledger retention' },
   });

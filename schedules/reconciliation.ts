@@ -9,6 +9,7 @@
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../platform/config';
 import { reconciliationWorkflow } from '../workflows/reconciliation';
+import { reconciliationSummary } from '../workflows/ui-metadata';
 import { reconciliationWorkflowId } from '../workflows/workflow-ids';
 import { ensureSchedule } from './ensure-schedule';
 
@@ -24,6 +25,7 @@ export async function ensureReconciliationSchedule(client: Client, config: Confi
       workflowId: reconciliationWorkflowId(taskQueue),
       taskQueue,
       args: [{ reason: 'schedule' }],
+      staticSummary: reconciliationSummary({ reason: 'schedule' }),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
     memo: { purpose: 'lifecycle reconciliation' },

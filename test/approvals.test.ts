@@ -105,6 +105,24 @@ describe('SSH signatures (PROTOCOL.sshsig) against the real ssh-keygen', () => {
     expect(signatureVerifies('hello\n', signature, key, 'git')).toBe(false);
   });
 
+  it('says what is wrong with a signature of the wrong length or format, rather than calling it something else', () => {
+    const lines = [
+      'U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAg1jKVRz3mVlGdm929yNM9gw8dhk',
+      'P/liEtrJ5lZay3IXMAAAAIdG9sbGdhdGUAAAAAAAAABnNoYTUxMgAAAFMAAAALc3NoLWVk',
+      'MjU1MTkAAABA+K8v6A5Sj967NqkmJ9dC71z8D27HWg8S7D9f2aCQBWlYqXCxJUd+k7hxSs',
+      'LguFBOILorCDYoBTdOdDVC/rOaBA==',
+    ];
+    const armored = (body: string[]) => ['-----BEGIN SSH SIGNATURE-----', ...body, '-----END SSH SIGNATURE-----'].join('\n');
+    // Cut mid-line: the base64 is no longer a multiple of 4.
+    expect(() => parseArmoredSignature(armored([lines[0], lines[1].slice(0, 31)]))).toThrow(/base64 is 101 characters, not a multiple of 4: it was cut short/);
+    // Cut at a line boundary: valid base64, but shorter than its own fields say.
+    expect(() => parseArmoredSignature(armored(lines.slice(0, 2)))).toThrow(/^truncated signature: it is 105 bytes and ends inside a field/);
+    expect(() => parseArmoredSignature(armored([`${lines[0].slice(0, -2)}!!`, ...lines.slice(1)]))).toThrow(/not base64 \(it holds characters base64 does not use\)/);
+    // A payload hash of the wrong length says its length.
+    expect(() => renderStatement({ ...approval, payloadHash: 'a'.repeat(63) })).toThrow('the hash is 63 characters; a sha256 hash is 64 lower-case hex characters');
+    expect(() => renderStatement({ ...approval, payloadHash: 'A'.repeat(64) })).toThrow('the hash holds characters other than lower-case hex (0-9, a-f)');
+  });
+
   it.each(['ed25519', 'ecdsa-256', 'ecdsa-384', 'ecdsa-521', 'rsa'] as const)('accepts what ssh-keygen signs with an %s key, and ssh-keygen accepts what we sign with it', (type) => {
     const path = join(dir, `key-${type}`);
     const line = generateKeyWithSshKeygen(path, type, `bob-${type}`);

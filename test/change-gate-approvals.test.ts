@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ChangeIdConflictError, refusalOf, submitChange } from '../client/change-gate';
+import { ChangeIdConflictError, changeResult, refusalOf, submitChange } from '../client/change-gate';
 import { canonicalJson } from '../workflows/canonical-json';
 import { rejectUpdate } from '../workflows/change-messages';
 import { heartbeatWorkflow } from '../workflows/heartbeat';
@@ -95,7 +95,9 @@ describe('change plan', () => {
 
   it('fails a change to an object that does not exist', async () => {
     const handle = await submit(stack, { target: { type: 'ivr', id: uniqueId('missing') }, desired: { greeting: 'x' }, requester: 'alice' });
-    const status = await handle.result();
+    // `failed` needs an operator: the workflow ends as a failure, with its status as the failure's first detail.
+    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'ChangeFailed' } });
+    const status = await changeResult(handle);
     expect(status.state).toBe('failed');
     expect(status.stateReason).toMatch(/target_not_found/);
   });

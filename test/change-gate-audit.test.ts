@@ -10,7 +10,8 @@ import type { auditWorkflow } from '../workflows/audit';
 import type { AuditResult } from '../workflows/audit-messages';
 import type { changeWorkflow } from '../workflows/change';
 import { auditWorkflowId, changeWorkflowId, revertChangeId, type TargetRef } from '../workflows/workflow-ids';
-import { approveBy, auditDeliveries, emulatorState, planned, readObject, seedObject, statusOf, submit, waitForState } from './change-gate-support';
+import { approveBy, auditDeliveries, emulatorState, planned, readObject, seedObject, statusOf, submit, waitForState, type ChangeHandle } from './change-gate-support';
+import { changeResult } from '../client/change-gate';
 import { useTestStack } from './fixtures';
 import { eventually, uniqueId } from './harness/stack';
 
@@ -96,7 +97,8 @@ describe('Admin Override', () => {
       taskQueue: stack.taskQueue,
       args: [{ changeId, target, desired: { greeting: 'pwned' }, requester: 'mallory', systemRevert: { auditWorkflowId: 'audit:ivr:x:9', driftVersion: 9 } }],
     });
-    const status = await forged.result();
+    await expect(forged.result()).rejects.toMatchObject({ cause: { type: 'ChangeFailed' } });
+    const status = await changeResult(forged as ChangeHandle);
     expect(status.state).toBe('failed');
     expect(status.stateReason).toMatch(/system_revert_refused/);
     expect((await readObject(stack, target)).fields).toEqual({ greeting: 'hello' });

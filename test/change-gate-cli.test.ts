@@ -81,13 +81,55 @@ it('submit prints the ID and the plan; the same --change-id again is the same ch
 
   const other = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', await desiredFile({ greeting: 'x' }), '--requester', 'alice', '--change-id', changeId);
   expect(other.code).toBe(2);
-  expect(other.stderr).toMatch(/already used by a different change/);
+  expect(other.stderr).toMatch(/already used by a different change: fields that differ: greeting\. Submit this payload under a new --change-id/);
+  const elsewhere = await tollgate('change', 'submit', '--target', 'ivr/another-menu', '--file', file, '--requester', 'bob', '--change-id', changeId, '--json');
+  expect(elsewhere.code).toBe(2);
+  expect(elsewhere.json).toMatchObject({ ok: false, code: 'invalid_input', exitCode: 2 });
+  expect(elsewhere.json.message).toContain(`target: ivr/${target.id}, not ivr/another-menu; requester: alice, not bob`);
 
   // Human output, without --json, and a generated ID.
   const text = await tollgate('change', 'submit', '--target', `ivr/${target.id}`, '--file', await desiredFile({ queue: 'support' }), '--requester', 'alice');
   expect(text.code).toBe(0);
   expect(text.stdout).toMatch(/change chg-[0-9a-f-]{36} on ivr\//);
   expect(text.stdout).toMatch(/queue: "sales" → "support"/);
+});
+
+it('submit and status print the plan as text, as markdown for a pull request (a fenced diff) or as json; status says when the object moved under the plan, and approving a stale plan is refused with stale_plan', async () => {
+  const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales', menu: { options: [{ key: 1, queue: 'sales' }] } });
+  const address = `ivr/${target.id}`;
+  const changeId = uniqueId('pr-49');
+  const file = await desiredFile({ greeting: 'welcome', menu: { options: [{ key: 1, queue: 'support' }] } });
+  const markdown = await tollgate('change', 'submit', '--target', address, '--file', file, '--requester', 'alice', '--change-id', changeId, '--format', 'markdown');
+  expect(markdown.code).toBe(0);
+  expect(markdown.stdout).toContain(`#### Tollgate change \`${changeId}\` on \`${address}\``);
+  expect(markdown.stdout).toContain(`**Plan: 2 to change, 0 to add, 0 to remove.** \`${address}\` at version 1`);
+  // The nested change is one line a side, inside a fenced diff block a pull request colours.
+  expect(markdown.stdout).toContain('```diff\n- greeting: "hello"\n+ greeting: "welcome"\n- menu.options[0].queue: "sales"\n+ menu.options[0].queue: "support"\n```');
+
+  const json = await tollgate('change', 'status', changeId, '--format', 'json');
+  expect(json.code).toBe(0);
+  expect(json.json).toMatchObject({ changeId, state: 'awaiting_approval', plan: { target: address, baseVersion: 1, summary: { change: 2, add: 0, remove: 0 } } });
+  expect(json.json.plan.moved).toBeUndefined();
+  const text = await tollgate('change', 'status', changeId);
+  expect(text.stdout).toContain(`Plan: 2 to change, 0 to add, 0 to remove.  ${address} at version 1, payload sha256 ${json.json.plan.payloadHash}`);
+  expect(text.stdout).toContain('  ~ menu.options[0].queue: "sales" → "support"');
+
+  // Someone edits a field the plan does not touch: a note, and the plan can still be approved (it is re-merged).
+  await stack.emulator.admin('POST', `/objects/ivr/${target.id}/ui-edit`, { user: 'eve', fields: { queue: 'vip' } });
+  const moved = await tollgate('change', 'status', changeId);
+  expect(moved.stdout).toContain(`Note: ${address} (now version 2, planned on 1) has moved since this plan, in fields it does not touch`);
+
+  // Then a field the plan touches: the plan is stale; the status warns, and an approval is refused with a hint.
+  await stack.emulator.admin('POST', `/objects/ivr/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'bonjour' } });
+  const stale = await tollgate('change', 'status', changeId, '--format', 'markdown');
+  expect(stale.stdout).toContain(`> Warning: greeting changed on ${address} (now version 3, planned on 1) since this plan: the plan is stale and approving it is refused (stale_plan)`);
+  const refused = await tollgate('change', 'approve', changeId, '--approver', 'bob', '--json');
+  expect(refused.code).toBe(1);
+  expect(refused.json).toMatchObject({ ok: false, code: 'stale_plan', state: 'awaiting_approval' });
+  expect(refused.stderr).toMatch(/refused \(stale_plan\): greeting changed on .* since the plan \(version 1 → 3, last by user eve\): this plan is stale; resubmit the change under a new change ID/);
+  const after = await tollgate('change', 'status', changeId, '--json', '--no-live');
+  expect(after.json).toMatchObject({ approvals: [], live: { version: 3, changedFields: ['greeting'] }, planView: { moved: { liveVersion: 3, changedFields: ['greeting'] } } });
+  expect((await tollgate('change', 'status', changeId, '--format', 'yaml')).code).toBe(2);
 });
 
 it('approve takes --key, or an ssh-keygen signature of `change statement`; a refused approval exits 1 with its code; wait exits 0 once deployed and verified', async () => {
@@ -160,7 +202,7 @@ it('reject must be signed: a signature read from stdin; an unsigned or blank-nam
   expect(statement.json.statement).toMatch(/\ndecision: reject\nprincipal: dave\n$/);
   const rejected = await tollgateWithInput(signAs(stack, 'dave', statement.json.statement), 'change', 'reject', changeId, '--approver', 'dave', '--reason', 'not today', '--signature', '-');
   expect(rejected.code).toBe(0);
-  expect(rejected.stdout).toMatch(/rejected by dave: not today/);
+  expect(rejected.stdout).toMatch(/is rejected: by dave: not today/);
 });
 
 it('submit --pull-request OWNER/REPO#N --path FILE links the change: no key in CI, the reviews approve it', async () => {
@@ -192,7 +234,13 @@ it('reject ends the change, and wait exits 1 with the state and the reason', asy
   const wait = await tollgate('change', 'wait', changeId, '--json');
   expect(wait.code).toBe(1);
   expect(wait.json).toMatchObject({ ok: false, state: 'rejected' });
-  expect(wait.stderr).toMatch(/rejected by bob: wrong menu/);
+  expect(wait.stderr).toMatch(/ended rejected: by bob: wrong menu/);
+  // The outcome is printed once: on stdout (its JSON document above, or one line), never again on stderr.
+  expect(wait.stderr.match(/wrong menu/g)).toHaveLength(1);
+  const plain = await tollgate('change', 'wait', changeId);
+  expect(plain.code).toBe(1);
+  expect(plain.stdout).toBe(`change ${changeId} ended rejected: by bob: wrong menu\n`);
+  expect(plain.stderr).not.toContain('wrong menu');
 
   const list = await tollgate('change', 'list', '--state', 'rejected', '--json');
   expect(list.code).toBe(0);

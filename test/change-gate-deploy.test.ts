@@ -10,6 +10,7 @@ import type { TargetRef } from '../workflows/workflow-ids';
 import {
   activityInFlight,
   approveBy,
+  approveThenMeanwhile,
   auditDeliveries,
   emulatorState,
   planned,
@@ -108,12 +109,14 @@ it('writes with the Genesys-native version rule (send the current version) where
   expect((await readObject(stack, target)).fields).toEqual({ entry: 'menu-b' });
 });
 
-it('stops as diverged when someone changed a field the change touches since the plan, writing nothing', async () => {
+it('stops as diverged when someone changed a field the change touches after the approval and before the deploy, writing nothing', async () => {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });
   const handle = await approvedChange(target, { greeting: 'welcome' });
-  await stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'bonjour' } });
-  await approveBy(stack, handle, ['bob', 'carol']);
-  const status = await handle.result();
+  // (The same edit before the approvals makes the plan stale: the approvals are refused, stale_plan.)
+  await approveThenMeanwhile(stack, handle, ['bob', 'carol'], objectPath(target), () =>
+    stack.emulator.admin('POST', `/objects/${target.type}/${target.id}/ui-edit`, { user: 'eve', fields: { greeting: 'bonjour' } }),
+  );
+  const status = await waitForState(handle, ['diverged', 'audited', 'failed']);
   expect(status.state).toBe('diverged');
   expect(status.divergedFields).toEqual(['greeting']);
   const object = await readObject(stack, target);
@@ -225,7 +228,8 @@ it('Edge Case 2: a token lifetime shorter than the deploy: it refreshes and comp
   // Tokens live 2 s; the deploy takes longer (each call is slowed), and halfway all tokens are revoked too.
   await stack.emulator.admin('POST', '/settings', { tokenTtlSeconds: 2 });
   try {
-    await stack.emulator.admin('POST', '/faults', { pathPrefix: objectPath(target), latencyMs: 1200, count: 4 });
+    // Six slowed calls: each approval's live check (a read), then the deploy's read, write, read-back and one more.
+    await stack.emulator.admin('POST', '/faults', { pathPrefix: objectPath(target), latencyMs: 1200, count: 6 });
     await approveBy(stack, handle, ['bob', 'carol']);
     await activityInFlight(handle, 'writeConfigObject');
     await stack.emulator.admin('POST', '/tokens/expire');

@@ -6,7 +6,7 @@
  * the change re-reads the pull request periodically. Real Temporal server, real worker, receivers over HTTP.
  */
 import { createHmac } from 'node:crypto';
-import { refusalOf, submitChange } from '../client/change-gate';
+import { changeResult, refusalOf, submitChange } from '../client/change-gate';
 import { changeWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import {
   approve,
@@ -186,7 +186,7 @@ describe('approvals from pull-request reviews', () => {
     await review(pull, 'carol', 'CHANGES_REQUESTED');
     const status = await handle.result();
     expect(status.state).toBe('rejected');
-    expect(status.stateReason).toBe(`rejected by carol (carol): changes requested on ${REPO}#${pull.number}`);
+    expect(status.stateReason).toBe(`by carol (carol): changes requested on ${REPO}#${pull.number}`);
     expect(status.rejection).toMatchObject({ by: 'carol', via: 'review' });
     expect((await readObject(stack, pull.target)).version).toBe(1);
   });
@@ -279,7 +279,9 @@ describe('the pull-request author', () => {
       'alice signs as carol: bad_signature',
       "bob's signature of another change, replayed: wrong_change",
     ]);
-    expect((await revert.result()).stateReason).toMatch(/^system_revert_refused/);
+    // A refused system revert ends `failed`: the workflow fails (an operator should look), its status in the failure.
+    await expect(revert.result()).rejects.toMatchObject({ cause: { type: 'ChangeFailed' } });
+    expect((await changeResult(revert as ChangeHandle)).stateReason).toMatch(/^system_revert_refused/);
     expect((await asBob.result()).stateReason).toMatch(/^bad_signature/);
     const after = await notCounted(handle, 2);
     expect(after.approvals).toEqual([]);

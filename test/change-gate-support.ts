@@ -139,6 +139,20 @@ export async function approveBy(stack: TestStack, handle: ChangeHandle, approver
   for (const approver of approvers) await approve(stack, handle, approver);
 }
 
+/**
+ * Approves, then runs `meanwhile` after the last approval was accepted and before the deploy reads the object: an
+ * emulator latency fault holds back the object's next two reads at `readPath` (the last approval's live check, then
+ * the deploy's first read), and `meanwhile` runs once that deploy read is in flight. The staged race of "someone
+ * edits the object between the approval and the deploy" (an edit before the approval makes the plan stale instead).
+ */
+export async function approveThenMeanwhile(stack: TestStack, handle: ChangeHandle, approvers: string[], readPath: string, meanwhile: () => Promise<unknown>): Promise<void> {
+  await approveBy(stack, handle, approvers.slice(0, -1));
+  await stack.emulator.admin('POST', '/faults', { method: 'GET', pathPrefix: readPath, latencyMs: 1500, count: 2 });
+  await approve(stack, handle, approvers[approvers.length - 1]);
+  await activityInFlight(handle, 'readConfigObject');
+  await meanwhile();
+}
+
 export async function targetSnapshot(stack: TestStack, target: TargetRef): Promise<TargetSnapshot> {
   return stack.client.workflow.getHandle(targetWorkflowId(target)).query(targetQuery);
 }

@@ -3,11 +3,14 @@
  * approval must be signed over, and every refusal code), the conflict back-off and "business hours" for the
  * heartbeat. The signatures themselves are held to ssh-keygen in test/approvals.test.ts.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { withinBusinessHours } from '../activities/business-hours';
 import { payloadHash } from '../activities/plan';
 import { BusinessHoursSchema } from '../platform/config';
 import { canonicalJson } from '../workflows/canonical-json';
 import { conflictBackoffMs } from '../workflows/change';
+import { withoutStateName, type ChangeState } from '../workflows/change-messages';
 import { approvalRefusal, decisionStatementText, rejectionRefusal, type ApprovalContext } from '../workflows/change-policy';
 import { applyChanges, diffFields, divergedFields, invertChanges, readBackMismatch, restoringPatch } from '../workflows/config-merge';
 import { parseTargetAddress } from '../workflows/workflow-ids';
@@ -166,5 +169,32 @@ describe('business hours (the heartbeat polls only when quiet webhooks are suspi
     expect(withinBusinessHours(new Date('2024-03-09T23:00:00Z'), nights, 'UTC')).toBe(true); // Saturday night
     expect(withinBusinessHours(new Date('2024-03-06T23:00:00Z'), nights, 'UTC')).toBe(false); // Wednesday
     expect(withinBusinessHours(new Date('2024-03-09T12:00:00Z'), nights, 'UTC')).toBe(false); // Saturday noon
+  });
+});
+
+describe('state reasons say what happened once (issue 12: no "diverged: diverged: …")', () => {
+  it('drops a reason\'s leading state name, whatever its separator, and leaves other reasons alone', () => {
+    expect(withoutStateName('diverged', 'diverged: greeting changed since the plan')).toBe('greeting changed since the plan');
+    expect(withoutStateName('rejected', 'rejected by bob: wrong menu')).toBe('by bob: wrong menu');
+    expect(withoutStateName('cancelled', 'Cancelled while waiting for the deploy lock')).toBe('while waiting for the deploy lock');
+    expect(withoutStateName('rolled_back', 'rolled back: read-back mismatch')).toBe('read-back mismatch');
+    expect(withoutStateName('cancelled', 'withdrawn by alice: wrong ticket')).toBe('withdrawn by alice: wrong ticket');
+    expect(withoutStateName('failed', 'failedover: x')).toBe('failedover: x');
+  });
+
+  it('no reason written in the workflows starts with the name of the state it is given for', () => {
+    const sources = readdirSync(join(__dirname, '..', 'workflows'))
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => [name, readFileSync(join(__dirname, '..', 'workflows', name), 'utf8')] as const);
+    const doubled: string[] = [];
+    let reasons = 0;
+    for (const [name, text] of sources) {
+      for (const match of text.matchAll(/\.enter\(\s*'([a-z_]+)',\s*[`'"]([^`'"]*)/g)) {
+        reasons += 1;
+        if (withoutStateName(match[1] as ChangeState, match[2]) !== match[2]) doubled.push(`${name}: ${match[1]}: ${match[2]}`);
+      }
+    }
+    expect(reasons).toBeGreaterThan(10);
+    expect(doubled).toEqual([]);
   });
 });

@@ -24,13 +24,17 @@ async function ports() {
   return env;
 }
 
-function startDev(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['bin/tollgate.js', 'dev'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startDev(env: NodeJS.ProcessEnv, args: string[] = []): { child: ChildProcess; output: () => string; stdout: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['bin/tollgate.js', 'dev', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
+  let stdout = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+    stdout += chunk;
+  });
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  return { child, output: () => output, stdout: () => stdout, exited };
 }
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -142,10 +146,20 @@ describe('npm start: the whole stack on one machine', () => {
     expect(await running.exited).toBe(0);
     expect(await answers(readyz)).toBe(false);
 
-    // … is still there after the second start.
-    running = startDev(env);
+    // … is still there after the second start (with --json: its start-up report is the one line on stdout).
+    running = startDev(env, ['--json']);
     await eventually(() => `/readyz 200 after restart\n${running!.output()}`, () => answers(readyz), 60_000, 250);
     await eventually(() => `the URLs after restart\n${running!.output()}`, async () => running!.output().includes('Tollgate is running.'), 20_000);
+    const report = await eventually(() => `the start-up report\n${running!.output()}`, async () => (running!.stdout().endsWith('\n') ? JSON.parse(running!.stdout()) : undefined), 20_000);
+    expect(running.stdout().trim().split('\n')).toHaveLength(1);
+    expect(report).toMatchObject({
+      ok: true,
+      process: 'dev',
+      temporal: { address: sandbox.TEMPORAL_ADDRESS, namespace: 'default', devServer: { uiUrl: `http://127.0.0.1:${env.TEMPORAL_UI_PORT}` } },
+      receivers: { url: `http://127.0.0.1:${env.RECEIVER_PORT}`, routes: expect.arrayContaining(['/v1/genesys/lifecycle', '/readyz']) },
+      emulator: { url: `http://127.0.0.1:${env.EMULATOR_PORT}` },
+      sandbox: true,
+    });
     const again = await Connection.connect({ address: sandbox.TEMPORAL_ADDRESS });
     const description = await new Client({ connection: again }).workflow.getHandle(workflowId).describe();
     expect(description.workflowId).toBe(workflowId);

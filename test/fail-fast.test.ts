@@ -105,6 +105,52 @@ describe('the CLI on bad input, with --json', () => {
   });
 });
 
+describe('the process commands with --json', () => {
+  it.each([
+    [['dev', '--json'], { TOLLGATE_REQUIRED_APPROVALS: 'two' }],
+    [['worker', '--json'], { TOLLGATE_REQUIRED_APPROVALS: 'two' }],
+    [['receivers', '--json'], { RECEIVER_PORT: 'not-a-port' }],
+    [['emulator', '--json'], { EMULATOR_PORT: 'not-a-port' }],
+  ])('`tollgate %j` with a bad setting exits 2 with one { ok: false, code: invalid_configuration } document', async (args, env) => {
+    const run = await tollgate(args as string[], { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, ...(env as Record<string, string>) });
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, code: 'invalid_configuration', exitCode: 2 });
+  });
+
+  /** Starts a process command, returns its first stdout line (the start-up report) and stops it. */
+  async function startupReport(args: string[], env: Record<string, string>): Promise<{ report: Record<string, unknown>; stderr: string }> {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'tollgate.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TOLLGATE_HOME: mkdtempSync(join(tmpdir(), 'tollgate-ff-')), ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('\n')) resolve(stdout.slice(0, stdout.indexOf('\n')));
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code} before its report: ${stderr}`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    return { report: JSON.parse(line), stderr };
+  }
+
+  it('`tollgate receivers --json` prints its start-up report as one JSON document on stdout, its logs on stderr', async () => {
+    const { report, stderr } = await startupReport(['receivers', '--json'], { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, RECEIVER_PORT: '0' });
+    expect(report).toMatchObject({ ok: true, process: 'receivers', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), routes: expect.arrayContaining(['/v1/genesys/lifecycle']) });
+    expect(stderr).toContain('receivers listening');
+  });
+
+  it('`tollgate emulator --json` prints its start-up report as one JSON document on stdout', async () => {
+    const { report } = await startupReport(['emulator', '--json'], { EMULATOR_PORT: '0' });
+    expect(report).toMatchObject({ ok: true, process: 'emulator', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+    expect(report.admin).toBe(`${report.url}/__emulator/state`);
+  });
+});
+
 describe('the receivers with Temporal unreachable', () => {
   const secret = 'fail-fast-secret';
   let receivers: RunningReceivers | undefined;

@@ -13,7 +13,7 @@ import { ensureHeartbeatSchedule, heartbeatScheduleId } from '../schedules/heart
 import type { auditWorkflow } from '../workflows/audit';
 import type { AuditResult } from '../workflows/audit-messages';
 import { auditWorkflowId, type TargetRef } from '../workflows/workflow-ids';
-import { activityInFlight, approveBy, emulatorState, planned, submit, targetSnapshot, waitForState } from './change-gate-support';
+import { activityInFlight, approveBy, approveThenMeanwhile, emulatorState, planned, submit, targetSnapshot, waitForState } from './change-gate-support';
 import { useTestStack } from './fixtures';
 import { createPlatformObject, editOutsideGate, NO_RATE_LIMITS, platformPath, readPlatformObject, storedPlatformObject } from './genesys-platform-support';
 import { eventually, uniqueId, type TestStack } from './harness/stack';
@@ -130,13 +130,15 @@ describe.each([
   });
 });
 
-it('an unversioned queue changed by a person between plan and write: the deploy stops as diverged, writing nothing', async () => {
+it('an unversioned queue changed by a person between approval and write: the deploy stops as diverged, writing nothing', async () => {
   const target = await createPlatformObject(stack, 'routing.queue', { name: uniqueId('queue'), description: 'sales', skillEvaluationMethod: 'ALL' });
   const handle = await submit(stack, { target, desired: { skillEvaluationMethod: 'BEST' }, requester: 'alice' });
   const { plan } = await planned(handle);
   expect(plan!.lock).toMatch(/the platform offers no optimistic lock for routing.queue/);
-  await editOutsideGate(stack, target, { skillEvaluationMethod: 'NONE' }, { user: 'Queue Manager' });
-  await approveBy(stack, handle, ['bob', 'carol']);
+  // After the approvals, before the deploy reads it (an edit before the approvals makes the plan stale instead).
+  await approveThenMeanwhile(stack, handle, ['bob', 'carol'], platformPath(target), () =>
+    editOutsideGate(stack, target, { skillEvaluationMethod: 'NONE' }, { user: 'Queue Manager' }),
+  );
   const status = await waitForState(handle, ['diverged', 'audited', 'failed']);
   expect(status.state).toBe('diverged');
   expect(status.divergedFields).toEqual(['skillEvaluationMethod']);

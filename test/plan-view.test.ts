@@ -3,8 +3,12 @@
  * added and removed keys their `+` and `-`, a one-word change inside a big nested field is one line, long strings
  * are shortened unless asked, and the summary counts what changes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderChange } from '../views/change-view';
 import { PLAN_FORMATS, planView, renderPlan } from '../views/plan-view';
 import type { Plan } from '../workflows/change-messages';
+import { exampleStatus } from './plan-view-example';
 
 const LONG_PROMPT = `Welcome to Acme. ${'Please listen carefully as our menu options have changed. '.repeat(4)}Goodbye.`;
 
@@ -99,14 +103,46 @@ describe('the plan view', () => {
     expect(json.entries).toEqual(JSON.parse(JSON.stringify(view.entries)));
   });
 
-  it('warns in every human format when the live object has moved since the plan', () => {
-    const moved = planView(plan(base, after), { version: 9 });
-    expect(moved.moved).toEqual({ liveVersion: 9 });
-    for (const format of ['text', 'markdown'] as const) expect(renderPlan(moved, format)).toContain('has moved to version 9 since this plan');
-    expect(planView(plan(base, after), { version: 7 }).moved).toBeUndefined();
+  const live = (version: number, changedFields: string[] = []) => ({ version, versioned: true, changedFields, checkedAt: '2026-11-29T13:00:00.000Z' });
+
+  it('warns in every human format when a field the plan touches changed on the live object since the plan', () => {
+    const moved = planView(plan(base, after), live(9, ['prompt']));
+    expect(moved.moved).toEqual({ liveVersion: 9, changedFields: ['prompt'], checkedAt: '2026-11-29T13:00:00.000Z' });
+    for (const format of ['text', 'markdown'] as const) {
+      const rendered = renderPlan(moved, format);
+      expect(rendered).toContain('Warning: prompt changed on ivr/main-menu (now version 9, planned on 7) since this plan');
+      expect(rendered).toContain('stale_plan');
+      expect(rendered).toContain('Resubmit the change');
+    }
+    expect(JSON.parse(renderPlan(moved, 'json')).moved).toEqual(moved.moved);
+  });
+
+  it('notes a live object that moved only in fields the plan does not touch (the deploy re-merges), and says nothing when it did not move', () => {
+    const moved = planView(plan(base, after), live(8));
+    expect(renderPlan(moved, 'text')).toContain('Note: ivr/main-menu (now version 8, planned on 7) has moved since this plan, in fields it does not touch');
+    expect(renderPlan(moved, 'text')).not.toContain('stale_plan');
+    expect(planView(plan(base, after), live(7)).moved).toBeUndefined();
+    expect(renderPlan(planView(plan(base, after), live(7)), 'text')).not.toMatch(/Warning|Note/);
+  });
+
+  it('shows a type without a version as such, and fences values holding backticks safely in markdown', () => {
+    const unversioned = planView({ ...plan({ note: 'a' }, { note: 'has ``` inside' }), baseVersion: 0, versionRule: 'none' });
+    expect(renderPlan(unversioned, 'text').split('\n')[0]).toContain('ivr/main-menu as read (no version)');
+    const markdown = renderPlan(unversioned, 'markdown');
+    expect(markdown).toContain('````diff\n- note: "a"\n+ note: "has ``` inside"\n````');
   });
 
   it('says plainly when there is nothing to change', () => {
     for (const format of PLAN_FORMATS) expect(renderPlan(planView(plan(base, base)), format)).toMatch(/no changes|"add": 0/);
+  });
+});
+
+describe('the markdown plan in docs/change-gate.md', () => {
+  it('is exactly what `--format markdown` prints for its example change, shown raw and as a pull request renders it', () => {
+    const markdown = renderChange(exampleStatus(), 'markdown');
+    const page = readFileSync(join(__dirname, '..', 'docs', 'change-gate.md'), 'utf8');
+    expect(page).toContain(`\`\`\`\`markdown\n${markdown}\n\`\`\`\`\n`);
+    expect(page).toContain(markdown.split('\n').map((line) => (line ? `> ${line}` : '>')).join('\n'));
+    expect(markdown).toContain('```diff\n- greeting: "Welcome to Acme"\n+ greeting: "Welcome, now open on Saturdays"\n- menu.options[0].queue: "sales"\n+ menu.options[0].queue: "support"\n```');
   });
 });

@@ -108,6 +108,21 @@ describe('webhook signature verification', () => {
       expect(thrown instanceof SignatureMismatchError || thrown instanceof MissingSignatureError).toBe(true);
     });
 
+    it('says what is wrong with a signature of the wrong length or encoding (still a refusal, never a crash)', () => {
+      const message = (signature: string) => {
+        try {
+          verify(genesysHeaders({ 'x-genesys-signature': signature }));
+        } catch (error) {
+          return error instanceof SignatureMismatchError ? error.message : `not a mismatch: ${String(error)}`;
+        }
+        return 'accepted';
+      };
+      expect(message(hmacHex(SECRET, body).slice(0, 32))).toBe('X-Genesys-Signature: the signature is 32 hex characters; an HMAC-SHA256 is 64');
+      expect(message(`${hmacHex(SECRET, body)}00`)).toBe('X-Genesys-Signature: the signature is 66 hex characters; an HMAC-SHA256 is 64');
+      expect(message('z'.repeat(64))).toBe('X-Genesys-Signature: the signature is not hex');
+      expect(message(hmacHex('attacker-secret', body))).toBe('signature does not match any active secret');
+    });
+
     it('rejects a signature made with another secret', () => {
       expect(() => verify(genesysHeaders({ 'x-genesys-signature': hmacHex('attacker-secret', body) }))).toThrow(SignatureMismatchError);
     });

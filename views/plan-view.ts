@@ -8,7 +8,7 @@
  * into a <details> section when long), `json` (the same entries, for tools). The diff itself is microdiff's.
  */
 import diff from 'microdiff';
-import type { Plan } from '../workflows/change-messages';
+import type { LiveCheck, Plan } from '../workflows/change-messages';
 import { targetAddress } from '../workflows/workflow-ids';
 
 export const PLAN_FORMATS = ['text', 'markdown', 'json'] as const;
@@ -35,8 +35,10 @@ export interface PlanView {
   payloadHash: string;
   summary: PlanSummary;
   entries: PlanEntry[];
-  /** Set when the live object's version is known to differ from the plan's base version. */
-  moved?: { liveVersion: number };
+  /** Set when the worker's last read of the live object found it moved since the plan: a newer version, or (types
+   * without a version) other fields. `changedFields`: fields this plan touches that someone else changed — then
+   * the plan is stale and an approval is refused (`stale_plan`); otherwise the deploy re-merges onto the new state. */
+  moved?: { liveVersion: number; changedFields: string[]; checkedAt: string };
   /** The platform offers no optimistic lock for this object type (Tollgate's own guard applies). */
   unversioned?: boolean;
 }
@@ -51,7 +53,7 @@ export interface RenderOptions {
 /** Strings longer than this are shortened (unless `full`). */
 const LONG = 80;
 
-export function planView(plan: Plan, live?: { version: number }): PlanView {
+export function planView(plan: Plan, live?: LiveCheck): PlanView {
   const entries: PlanEntry[] = diff(plan.baseFields as Record<string, unknown>, plan.payload as Record<string, unknown>).map((difference) => {
     const path = formatPath(difference.path);
     if (difference.type === 'CREATE') return { op: 'add', path, after: difference.value };
@@ -67,8 +69,25 @@ export function planView(plan: Plan, live?: { version: number }): PlanView {
     payloadHash: plan.payloadHash,
     summary,
     entries,
-    ...(live && live.version !== plan.baseVersion ? { moved: { liveVersion: live.version } } : {}),
+    ...(live && (live.version !== plan.baseVersion || live.changedFields.length > 0)
+      ? { moved: { liveVersion: live.version, changedFields: live.changedFields, checkedAt: live.checkedAt } }
+      : {}),
+    ...(plan.versionRule === 'none' ? { unversioned: true } : {}),
   };
+}
+
+/** The warning (or note) about the live object, when it moved since the plan. */
+export function movedWarning(view: PlanView): string | undefined {
+  const moved = view.moved;
+  if (!moved) return undefined;
+  const where = view.unversioned ? `${view.target} (as read at ${moved.checkedAt})` : `${view.target} (now version ${moved.liveVersion}, planned on ${view.baseVersion})`;
+  if (moved.changedFields.length > 0) {
+    return (
+      `Warning: ${moved.changedFields.join(', ')} changed on ${where} since this plan: the plan is stale and approving it is refused ` +
+      `(stale_plan). Resubmit the change under a new change ID to plan against the current state.`
+    );
+  }
+  return `Note: ${where} has moved since this plan, in fields it does not touch: the deploy re-merges this plan onto the current state.`;
 }
 
 export function summaryLine(summary: PlanSummary): string {
@@ -78,24 +97,26 @@ export function summaryLine(summary: PlanSummary): string {
 
 export function renderPlan(view: PlanView, format: PlanFormat, options: RenderOptions = {}): string {
   if (format === 'json') return JSON.stringify(view, null, 2);
+  const base = view.unversioned ? 'as read (no version)' : `at version ${view.baseVersion}`;
   const header = [
-    `${summaryLine(view.summary)}  ${view.target} at version ${view.baseVersion}, payload sha256 ${view.payloadHash}`,
-    ...(view.moved
-      ? [`Warning: ${view.target} has moved to version ${view.moved.liveVersion} since this plan (base ${view.baseVersion}); approving it will be refused as stale: resubmit the change.`]
-      : []),
+    `${summaryLine(view.summary)}  ${view.target} ${base}, payload sha256 ${view.payloadHash}`,
+    ...(view.moved ? [movedWarning(view)!] : []),
     ...(view.unversioned ? [`Note: Genesys Cloud offers no optimistic lock for this object type; Tollgate re-reads and compares before it writes.`] : []),
   ];
   if (format === 'text') return [...header, ...view.entries.flatMap((entry) => diffLines(entry, options, false)).map((line) => `  ${line}`)].join('\n');
 
   // Markdown: `diff` highlighting colours `+` and `-` lines; a change is shown as its `-` and `+` pair.
   const lines = view.entries.flatMap((entry) => diffLines(entry, options, true));
-  const block = ['```diff', ...lines, '```'];
+  // A value holding a run of backticks must not close the block early: the fence is longer than any run inside.
+  const longestRun = Math.max(0, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  const block = [`${fence}diff`, ...lines, fence];
   const fold = options.foldAfterLines ?? 25;
   const body =
-    lines.length > fold ? ['<details>', `<summary>${lines.length} lines — show the plan</summary>`, '', ...block, '', '</details>'] : block;
-  const warnings = header.slice(1).map((warning) => `> ${warning}`);
-  const title = `**${summaryLine(view.summary)}** \`${view.target}\` at version ${view.baseVersion}, payload sha256 \`${view.payloadHash}\``;
-  return [title, ...warnings, '', ...body].join('\n');
+    lines.length === 0 ? [] : lines.length > fold ? ['<details>', `<summary>${lines.length} lines — show the plan</summary>`, '', ...block, '', '</details>'] : block;
+  const warnings = header.slice(1).flatMap((warning, index) => (index === 0 ? [`> ${warning}`] : ['>', `> ${warning}`]));
+  const title = `**${summaryLine(view.summary)}** \`${view.target}\` ${base}, payload sha256 \`${view.payloadHash}\``;
+  return [title, ...(warnings.length > 0 ? ['', ...warnings] : []), ...(body.length > 0 ? ['', ...body] : [])].join('\n');
 }
 
 /** Text: `~ path: a → b`. Markdown's diff block has no `~`: a change is its `- path: a` and `+ path: b` pair. */

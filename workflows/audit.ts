@@ -16,6 +16,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -29,6 +30,7 @@ import { auditedSignal } from './change-messages';
 import type { LedgerData, LedgerRecord } from './ledger-records';
 import { appendToLedger } from './ledger-writer';
 import type { Classification } from './target-messages';
+import { changeSummary } from './ui-metadata';
 import { changeWorkflowId, revertChangeId, targetAddress } from './workflow-ids';
 
 const gate = proxyActivities<ChangeGateActivities>({
@@ -59,11 +61,13 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
     ...(input.byUs !== undefined ? { byUs: input.byUs } : {}),
     ...(input.match ? { match: input.match, at: input.lastModifiedTime } : {}),
   });
+  setCurrentDetails(`**pending**: asked \`target:${target.type}:${target.id}\` whether an approved deploy produced this version`);
   await condition(() => classification !== undefined);
   const verdict = classification as Classification;
 
   if (verdict.approved) {
     upsertSearchAttributes([{ key: TollgateState, value: 'approved' }]);
+    setCurrentDetails(`**approved**: produced by ${verdict.kind === 'rollback' ? 'the rollback of ' : ''}change \`${verdict.changeId ?? '?'}\``);
     // The verdict is in the audit trail before the change hears of it (its ticket closes on this record).
     await appendToLedger([
       verdictRecord('audit.approved', {
@@ -89,6 +93,10 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
   const who = input.modifiedBy ? `${input.modifiedBy.kind === 'client' ? 'OAuth client' : 'user'} ${input.modifiedBy.name ?? input.modifiedBy.id}` : 'someone';
   const canRevert = policy.onDrift === 'revert' && verdict.lastApproved !== undefined;
   const revertId = canRevert ? revertChangeId(target, input.version) : undefined;
+  setCurrentDetails(
+    `**drift**: changed outside the gate by ${who}; alert raised` +
+      (revertId ? `; reverting to approved version ${verdict.lastApproved!.version} with change \`${revertId}\`` : policy.onDrift === 'revert' ? '; no approved state to revert to' : ' (policy: alert)'),
+  );
 
   // The audit trail first: the drift and who did it are recorded even if the alert endpoint is down for long.
   await appendToLedger([
@@ -126,6 +134,8 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
         workflowId: changeWorkflowId(revertId),
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: changeSummary({ target, desired: verdict.lastApproved.fields, requester: 'tollgate', replace: true, systemRevert: { auditWorkflowId: selfId, driftVersion: input.version } }),
+        staticDetails: `**Drift revert** of \`${targetAddress(target)}\` version ${input.version} (by ${who}) to the approved version ${verdict.lastApproved.version}, started by \`${selfId}\``,
         args: [
           {
             changeId: revertId,

@@ -35,6 +35,22 @@ export const SUCCESS_STATES: readonly ChangeState[] = ['deployed', 'audited'];
 /** States after which nothing more happens to the change. `refused`: the submission was not proven (unsigned, a
  * bad signature, a pull request that does not hold the submitted file, …); nothing was planned. */
 export const FINAL_STATES: readonly ChangeState[] = ['audited', 'rejected', 'expired', 'diverged', 'failed', 'rolled_back', 'cancelled', 'refused'];
+/**
+ * Final states where an operator must act: the gate could not finish a deploy (`failed`), or wrote something that read
+ * back wrong and rolled it back (`rolled_back`). The change workflow ends as a *failure* for these, so the Temporal
+ * UI counts and shows them; every other final state is a decision (rejected, expired, cancelled, refused) or
+ * someone else's edit (diverged) and completes. The rule: docs/operations.md, "Which workflows fail".
+ */
+export const OPERATOR_STATES: readonly ChangeState[] = ['failed', 'rolled_back'];
+
+/**
+ * A reason never repeats its state: everything that shows both prints `state: reason` (`diverged: diverged: …` was
+ * the doubled word issue 12 found). A reason that starts with its state's name loses it.
+ */
+export function withoutStateName(state: ChangeState, reason: string): string {
+  const name = state.replace(/_/g, '[_ ]');
+  return reason.replace(new RegExp(`^${name}(?::\\s*|\\s+)`, 'i'), '');
+}
 
 /** A change linked to a pull request: the reviews on the commit it was planned from are its approvals. */
 export interface PullRequestLink {
@@ -106,6 +122,22 @@ export interface Plan {
    * unversioned type says plainly that the platform offers no optimistic lock for it). */
   versionRule?: VersionRule;
   lock?: string;
+}
+
+/**
+ * What the worker last read of the live object while the change waited for approval: its version and which fields
+ * this plan touches that someone else changed since the plan (then the plan is stale and approvals are refused
+ * with `stale_plan`). Read at each signed approval and by `tollgate change status` (the checkLive update); one GET.
+ */
+export interface LiveCheck {
+  version: number;
+  /** False for a type without a version: `version` means nothing, `changedFields` does. */
+  versioned: boolean;
+  lastModifiedTime?: string;
+  /** Who last modified the object, as the platform names them. */
+  modifiedBy?: string;
+  changedFields: string[];
+  checkedAt: string;
 }
 
 /** One read of a Genesys Cloud object, as the deploy activities hand it to the workflow. */
@@ -234,6 +266,8 @@ export interface ChangeStatus {
   /** The linked pull request, as the worker verified and last read it. */
   pullRequest?: PullRequestStatus;
   plan?: Plan;
+  /** The worker's last read of the live object before the deploy (see LiveCheck). */
+  live?: LiveCheck;
   deploy?: DeployResult;
   divergedFields?: string[];
   /** Who changed the diverged fields, when the read-back found a person's (or another client's) edit. */
@@ -246,6 +280,9 @@ export interface ChangeStatus {
 // Change workflow messages.
 export const approveUpdate = defineUpdate<ChangeStatus, [ApprovalRequest]>('approve');
 export const rejectUpdate = defineUpdate<ChangeStatus, [RejectRequest]>('reject');
+/** Reads the live object now (one GET, on the Genesys task queue) and says whether it moved since the plan; only
+ * while the change awaits approval. */
+export const checkLiveUpdate = defineUpdate<LiveCheck, []>('checkLive');
 export const lockGrantedSignal = defineSignal<[{ targetWorkflowId: string }]>('lockGranted');
 export const auditedSignal = defineSignal<[{ version: number; auditWorkflowId: string }]>('audited');
 /** The linked pull request changed (a review, a push, closed): re-read it now rather than at the next re-check. */

@@ -40,6 +40,7 @@ export const APPROVAL_REFUSALS = [
   'wrong_payload_hash',
   'wrong_decision',
   'principal_mismatch',
+  'stale_plan',
   'bad_signature',
   'unknown_principal',
 ] as const;

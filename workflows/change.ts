@@ -23,7 +23,10 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -36,7 +39,9 @@ import {
   approvalsQuery,
   approveUpdate,
   auditedSignal,
+  checkLiveUpdate,
   FINAL_STATES,
+  OPERATOR_STATES,
   lockGrantedSignal,
   planQuery,
   pullRequestChangedSignal,
@@ -48,13 +53,16 @@ import {
   type ChangeState,
   type ChangeStatus,
   type DeployResult,
+  type LiveCheck,
   type ObjectSnapshot,
   type SignedDecision,
   type WriteRequest,
+  withoutStateName,
 } from './change-messages';
 import { approvalRefusal, decisionStatementText, rejectionRefusal, type ApprovalContext } from './change-policy';
 import { applyChanges, divergedFields, fieldsEqual, readBackMismatch, restoreUntouchedByPeople, valuesEqual, type Fields } from './config-merge';
 import { describeFailure, FailureType, rootFailure } from './failures';
+import { changeCurrentDetails } from './ui-metadata';
 import type { LedgerData, LedgerKind, LedgerRecord } from './ledger-records';
 import { appendToLedger } from './ledger-writer';
 import { releaseSignal, type ProducedVersion, type UnconfirmedWrite } from './target-messages';
@@ -143,10 +151,23 @@ class ChangeRecord {
 
   enter(state: ChangeState, reason?: string): void {
     this.status.state = state;
-    if (reason !== undefined) this.status.stateReason = reason;
+    if (reason !== undefined) this.status.stateReason = withoutStateName(state, reason);
     this.status.timestamps[state] = new Date().toISOString();
     upsertSearchAttributes([{ key: TollgateState, value: state }]);
     this.recordState(state);
+    this.publish();
+    // One info line per milestone (issue 12: a whole change used to log nothing at info); replay-safe.
+    log.info(`change ${this.input.changeId} ${state}${this.status.stateReason && reason !== undefined ? `: ${this.status.stateReason}` : ''}`, {
+      changeId: this.input.changeId,
+      target: targetAddress(this.input.target),
+      state,
+      ...(reason !== undefined ? { reason: this.status.stateReason } : {}),
+    });
+  }
+
+  /** The Temporal UI's current details: state, reason, approvals and who gave them, the plan, the deploy. */
+  publish(): void {
+    setCurrentDetails(changeCurrentDetails(this.status));
   }
 
   /**
@@ -154,6 +175,7 @@ class ChangeRecord {
    * append retried after a lost answer finds its row (`discriminator` tells apart records of one kind).
    */
   record<K extends keyof LedgerData & LedgerKind>(kind: K, data: LedgerData[K], discriminator?: string): void {
+    this.logMilestone(kind, data as Record<string, unknown>);
     const count = (this.ledgerCounts[kind] ?? 0) + 1;
     this.ledgerCounts[kind] = count;
     const info = workflowInfo();
@@ -163,6 +185,15 @@ class ChangeRecord {
       subject: info.workflowId,
       data: data as Record<string, unknown>,
     });
+  }
+
+  /** The milestones that are records rather than states: submitted, each approval (and refusal), each write. */
+  private logMilestone(kind: string, data: Record<string, unknown>): void {
+    const base = { changeId: this.input.changeId, target: targetAddress(this.input.target) };
+    if (kind === 'change.submitted') log.info(`change ${this.input.changeId} submitted by ${this.status.requester}`, { ...base, requester: this.status.requester });
+    else if (kind === 'change.approved') log.info(`change ${this.input.changeId} approved by ${data.principal} (${data.approvals}/${data.required}, ${data.via})`, { ...base, principal: data.principal, via: data.via });
+    else if (kind === 'change.approval_refused') log.info(`change ${this.input.changeId}: approval by ${data.principal} refused (${data.code})`, { ...base, principal: data.principal, code: data.code });
+    else if (kind === 'change.written') log.info(`change ${this.input.changeId} written: version ${data.versionBefore} → ${data.versionAfter} (${data.kind})`, { ...base, versionBefore: data.versionBefore, versionAfter: data.versionAfter, kind: data.kind });
   }
 
   async flush(): Promise<void> {
@@ -250,6 +281,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     ...(input.pullRequest ? [{ key: TollgatePullRequest, value: pullRequestKey(input.pullRequest) }] : []),
   ]);
 
+  change.publish();
   setHandler(statusQuery, () => change.status);
   setHandler(planQuery, () => change.status.plan);
   setHandler(approvalsQuery, () => ({ required: change.policy?.requiredApprovals, approvals: change.status.approvals }));
@@ -281,6 +313,18 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     approveUpdate,
     async (request) => {
       const { principal, keyFingerprint } = await verifyDecision(request, 'approve', FailureType.ApprovalRefused);
+      // A plan whose object moved under it (a field it touches changed since) is stale: approving it would only end
+      // `diverged` at the deploy. One read per signed approval (the request budget allows it). Behind patched():
+      // histories recorded before this check replay without its activity.
+      if (patched('stale-plan-check')) {
+        const live = await checkLive(change);
+        if (live.changedFields.length > 0) {
+          const message = staleMessage(change, live);
+          change.record('change.approval_refused', { principal, code: 'stale_plan', reason: message });
+          await change.flush();
+          throw refuse('stale_plan', message);
+        }
+      }
       // The change may have moved on (expired, rejected, another approval by the same person) while we verified.
       const late = approvalRefusal(change.approvalContext(), request);
       if (late) {
@@ -311,6 +355,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       );
       // The approval that meets the policy answers CI with `approved`, not the state it found.
       if (change.approved()) change.enter('approved');
+      else change.publish();
       await change.flush();
       return change.status;
     },
@@ -332,7 +377,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
       const at = new Date().toISOString();
       change.status.rejection = { by: principal, reason: request.reason, at, via: 'signature' };
       if (principal === change.approvalContext().requester) change.enter('cancelled', `withdrawn by ${principal}: ${request.reason}`);
-      else change.enter('rejected', `rejected by ${principal}: ${request.reason}`);
+      else change.enter('rejected', `by ${principal}: ${request.reason}`);
       await change.flush();
       return change.status;
     },
@@ -344,11 +389,19 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     },
   );
 
+  setHandler(checkLiveUpdate, () => checkLive(change), {
+    validator: () => {
+      if (change.currentState() !== 'awaiting_approval' || !change.status.plan) {
+        throw refuse('not_awaiting_approval', `change ${input.changeId} is ${change.currentState()}: its live object is read only while it awaits approval`);
+      }
+    },
+  });
+
   try {
     await runChange(change);
   } catch (error) {
     if (isCancellation(error)) {
-      if (!isFinal(change.state) && change.state !== 'deployed') change.enter('cancelled', 'cancelled');
+      if (!isFinal(change.state) && change.state !== 'deployed') change.enter('cancelled', 'by an operator (the workflow was cancelled)');
     } else {
       const wasDeploying = change.state === 'deploying';
       change.enter('failed', failureReason(error));
@@ -362,7 +415,37 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   await change.flush();
   await condition(allHandlersFinished);
   await change.flush();
+  // An outcome an operator must act on ends the workflow as a failure (the UI's Failed count, its status column);
+  // the status stays readable by query and is the failure's first detail. Behind patched(): a change that completed
+  // under the older rule replays as completed.
+  if (OPERATOR_STATES.includes(change.state) && patched('operator-outcomes-fail')) {
+    throw ApplicationFailure.create({
+      type: change.state === 'rolled_back' ? FailureType.ChangeRolledBack : FailureType.ChangeFailed,
+      message: `change ${input.changeId} on ${targetAddress(target)} ${change.state}: ${change.status.stateReason ?? ''}`.trim(),
+      details: [change.status],
+      nonRetryable: true,
+    });
+  }
   return change.status;
+}
+
+/** Reads the live object (one GET on the Genesys task queue) and keeps what it found in the status. */
+async function checkLive(change: ChangeRecord): Promise<LiveCheck> {
+  const plan = change.status.plan!;
+  const live = await genesysActivities().checkLiveObject({ target: change.input.target, versionRule: change.policy?.versionRule ?? 'increment', diff: plan.diff });
+  change.status.live = live;
+  change.publish();
+  return live;
+}
+
+/** Why an approval of a stale plan is refused, and what to do instead. */
+function staleMessage(change: ChangeRecord, live: LiveCheck): string {
+  const plan = change.status.plan!;
+  const moved = live.versioned ? ` (version ${plan.baseVersion} → ${live.version}${live.modifiedBy ? `, last by ${live.modifiedBy}` : ''})` : live.modifiedBy ? ` (last by ${live.modifiedBy})` : '';
+  return (
+    `${live.changedFields.join(', ')} changed on ${targetAddress(change.input.target)} since the plan${moved}: this plan is stale; ` +
+    `resubmit the change under a new change ID to plan against the current state`
+  );
 }
 
 function isFinal(state: ChangeState): boolean {
@@ -539,7 +622,7 @@ async function recheckPullRequest(change: ChangeRecord): Promise<void> {
   if (reading.changesRequested) {
     const review = reading.changesRequested;
     change.status.rejection = { by: review.principal, reason: `changes requested in review ${review.reviewId} on ${key}`, at: now, via: 'review' };
-    change.enter('rejected', `rejected by ${review.principal} (${review.login}): changes requested on ${key}`);
+    change.enter('rejected', `by ${review.principal} (${review.login}): changes requested on ${key}`);
     return;
   }
   // The reviews that count now replace those counted before (a dismissed review stops counting); signed approvals
@@ -565,6 +648,7 @@ async function recheckPullRequest(change: ChangeRecord): Promise<void> {
   }
   approvals.splice(0, approvals.length, ...signed, ...reviewed);
   if (change.approved()) change.enter('approved');
+  else change.publish();
   await change.flush();
 }
 
@@ -592,7 +676,7 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
         // The target workflow is gone (terminated by an operator): there is no lock left to release.
       }
     });
-    if (!granted && !isFinal(change.state)) change.enter('cancelled', 'cancelled while waiting for the deploy lock');
+    if (!granted && !isFinal(change.state)) change.enter('cancelled', 'while waiting for the deploy lock');
     await CancellationScope.nonCancellable(() => change.flush());
   }
 }
@@ -684,7 +768,7 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   if (written.kind === 'diverged') {
     finish();
     change.status.divergedFields = written.fields;
-    change.enter('diverged', `diverged: ${written.fields.join(', ')} changed since the plan (version ${plan.baseVersion} → ${written.object.version}); submit a new change`);
+    change.enter('diverged', `${written.fields.join(', ')} changed since the plan (version ${plan.baseVersion} → ${written.object.version}); submit a new change`);
     return;
   }
   if (written.kind === 'gave_up') {
@@ -768,7 +852,7 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
     change.status.divergedBy = who;
     change.enter(
       'diverged',
-      `diverged: ${kept.join(', ')} changed by ${who} after the gate's write; their edit is kept` +
+      `${kept.join(', ')} changed by ${who} after the gate's write; their edit is kept` +
         (touched.length > kept.length ? `, the gate's other fields were rolled back` : '') +
         ` (read-back mismatch: ${mismatch.join(', ')})`,
     );

@@ -6,7 +6,7 @@
  * the delay the activity asks for (Retry-After, or backoff), indefinitely: an event is never dropped. It continues
  * as new before its history grows long, and ends when its endpoint is no longer configured.
  */
-import { continueAsNew, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { OutboundEventActivities } from '../activities/outbound-events';
 import { TollgateKind, TollgateState } from '../platform/search-attributes';
 import type { EventDeliveryInput, EventDeliveryResult } from './event-delivery-messages';
@@ -30,12 +30,21 @@ export async function eventDeliveryWorkflow(input: EventDeliveryInput): Promise<
     { key: TollgateKind, value: 'event-delivery' },
     { key: TollgateState, value: 'delivering' },
   ]);
+  let delivered = 0;
+  let refused = 0;
+  setCurrentDetails(`**delivering** to ${input.endpoint}`);
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
     const result = await deliverChangeEvents({ endpoint: input.endpoint, taskQueue, waitMs: IDLE_WAIT_MS });
     if (!result.configured) {
       upsertSearchAttributes([{ key: TollgateState, value: 'stopped' }]);
+      setCurrentDetails(`**stopped**: ${input.endpoint} is no longer configured`);
       return { endpoint: input.endpoint, stopped: 'not_configured' };
     }
+    delivered += result.delivered;
+    refused += result.refused;
+    setCurrentDetails(
+      `**delivering** to ${input.endpoint}: at ledger row ${result.cursor}; this run delivered ${delivered}` + (refused > 0 ? `, ${refused} refused for good (see tollgate.event_refusals)` : ''),
+    );
     if (workflowInfo().continueAsNewSuggested) break;
   }
   return continueAsNew<typeof eventDeliveryWorkflow>(input);

@@ -36,6 +36,11 @@ export const FailureType = {
   DatabaseUnavailable: 'DatabaseUnavailable',
   /** An outbound event endpoint (a webhook, Jira) did not take an event; retried after its Retry-After or backoff. */
   EventDeliveryFailed: 'EventDeliveryFailed',
+  /** A change that ended `failed` (the deploy could not finish, or its rollback did not verify): the change workflow
+   * ends as a failure, its final ChangeStatus in the failure's details (docs/operations.md, "Failed workflows"). */
+  ChangeFailed: 'ChangeFailed',
+  /** A change whose write read back wrong and was rolled back by the gate (`rolled_back`): a workflow failure too. */
+  ChangeRolledBack: 'ChangeRolledBack',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 
@@ -45,6 +50,9 @@ export const OWNERSHIP_FAILURE_TYPES: readonly string[] = [
   FailureType.SchemaOwnedByAnotherInstallation,
   FailureType.CrmConnectionOwnedByAnotherInstallation,
 ];
+
+/** The failure types a change workflow ends with when an operator must act; their first detail is the ChangeStatus. */
+export const CHANGE_OUTCOME_FAILURE_TYPES: readonly string[] = [FailureType.ChangeFailed, FailureType.ChangeRolledBack];
 
 /** The failure types an approve or reject update is refused with: the CLI turns them into exit code 1. */
 export const REFUSAL_TYPES: readonly string[] = [FailureType.ApprovalRefused, FailureType.BadApprovalSignature, FailureType.RejectionRefused];

@@ -8,7 +8,7 @@
  * Then, for real Platform API objects, which have no webhook at all: the Audit API since its stored cursor
  * (activities/audit-trail.ts), every run, under the same audit workflow IDs as the notification channel.
  */
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateState } from '../platform/search-attributes';
 import type { HeartbeatResult } from './heartbeat-messages';
@@ -50,5 +50,10 @@ export async function heartbeatWorkflow(): Promise<HeartbeatResult> {
     result.auditTrail = summary;
   }
   upsertSearchAttributes([{ key: TollgateState, value: state }]);
+  setCurrentDetails(
+    `**${state}**: ${check.inBusinessHours ? 'in' : 'outside'} business hours; last webhook audit ${check.lastWebhookAuditAt ?? 'none seen'}` +
+      (state === 'polled' ? `; polled since ${check.polledSince}: ${result.changesFound} changes, ${result.auditsStarted} audits started` : '') +
+      (result.auditTrail ? `; Audit API: ${result.auditTrail.changesFound} changes, ${result.auditTrail.auditsStarted} audits started` : ''),
+  );
   return result;
 }

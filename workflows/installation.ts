@@ -34,6 +34,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -55,6 +56,7 @@ import { InstallationState, type Decision } from './installation-state';
 import type { LedgerRecord } from './ledger-records';
 import { appendToLedger } from './ledger-writer';
 import { genesysTaskQueue } from './task-queues';
+import { installationCurrentDetails } from './ui-metadata';
 import { installationWorkflowId } from './workflow-ids';
 
 /** Saga and update steps: a few quick retries for transient failures; typed non-retryable failures (a refused CRM
@@ -142,6 +144,10 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     if (state.tenantId && published.tenant !== state.tenantId) updates.push({ key: TollgateTenant, value: state.tenantId });
     if (updates.length > 0) upsertSearchAttributes(updates);
     published = { state: state.state, tenant: state.tenantId };
+    // The Temporal UI's current details. The workflow never ends (its tombstone must outlive the tenant), so a state
+    // an operator must act on (provisioning_rolled_back, deprovisioning_failed) cannot be a workflow failure: it is
+    // the search attribute TollgateState, an alert, and these details, which begin "Action needed".
+    setCurrentDetails(installationCurrentDetails(state.view()));
   };
   publish();
 
@@ -460,6 +466,7 @@ export async function installationWorkflow(input: InstallationWorkflowInput): Pr
     const event = state.nextEvent();
     if (!event) continue;
     await apply(event);
+    setCurrentDetails(installationCurrentDetails(state.view()));
     const outcome = state.lastEvents.at(-1);
     ledgerQueue.push(receivedRecord(event, outcome?.identity === event.identity ? outcome.outcome : 'applied', `${selfId}:event:${event.identity}`, outcome?.detail));
     await persist();

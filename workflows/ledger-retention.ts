@@ -3,7 +3,7 @@
  * (schedules/ledger-retention.ts) when a retention is configured: rows older than it are pruned in order, leaving a
  * checkpoint that anchors verification of what remains. Independent of Temporal's namespace retention.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { LedgerActivities } from '../activities/ledger';
 
 const { pruneLedger } = proxyActivities<LedgerActivities>({
@@ -12,5 +12,7 @@ const { pruneLedger } = proxyActivities<LedgerActivities>({
 });
 
 export async function ledgerRetentionWorkflow(): Promise<{ pruned: number; throughSeq?: number }> {
-  return pruneLedger();
+  const result = await pruneLedger();
+  setCurrentDetails(`**pruned** ${result.pruned} rows${result.throughSeq !== undefined ? ` through row ${result.throughSeq}` : ''}`);
+  return result;
 }

@@ -12,7 +12,7 @@
  * active installations, every uninstall of that integration is held, an alert goes out, and nothing destructive
  * happens until an operator runs `tollgate installation reconcile --confirm`.
  */
-import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities/lifecycle';
 import { describeFailure } from './failures';
 import type { IntegrationReconciliation, ReconciliationInput, ReconciliationRepair, ReconciliationSummary } from './reconciliation-messages';
@@ -37,6 +37,13 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
   const { runId } = workflowInfo();
   const integrations = input.integrationId ? [input.integrationId] : await listReconciledIntegrations();
   const results: IntegrationReconciliation[] = [];
+  const progress = () =>
+    setCurrentDetails(
+      `**${results.length}/${integrations.length} integrations reconciled**: ${results.reduce((n, r) => n + r.checked, 0)} installations checked, ` +
+        `${results.reduce((n, r) => n + r.repaired.length, 0)} repaired` +
+        (results.some((r) => r.held.length > 0) ? `; held (needs --confirm): ${results.filter((r) => r.held.length > 0).map((r) => `${r.integrationId} (${r.held.length})`).join(', ')}` : ''),
+    );
+  progress();
   for (const integrationId of integrations) {
     const drift = await findInstallationDrift({ integrationId, confirmDeprovision: input.confirmDeprovision === true });
     const toSend = drift.holdReason ? drift.repairs.filter((repair) => repair.event !== 'uninstalled') : drift.repairs;
@@ -86,6 +93,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
       held,
       ...(drift.holdReason ? { heldReason: drift.holdReason } : {}),
     });
+    progress();
   }
   return {
     integrations: results,

@@ -17,6 +17,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -41,6 +42,7 @@ import {
   type TargetWorkflowInput,
   type UnconfirmedWrite,
 } from './target-messages';
+import { targetCurrentDetails } from './ui-metadata';
 import { targetAddress, type TargetRef } from './workflow-ids';
 
 /** Versions remembered per object. Older ones age out; the last approved fields are kept separately. */
@@ -171,8 +173,16 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
   const state = new TargetLedger(input.target, input.carried);
   const selfId = workflowInfo().workflowId;
 
-  setHandler(enqueueSignal, (request) => state.enqueue(request));
-  setHandler(releaseSignal, (request) => state.release(request, new Date().toISOString()));
+  // The Temporal UI's current details: who holds the lock, who waits, the last approved version.
+  const publish = () => setCurrentDetails(targetCurrentDetails(state.snapshot()));
+  setHandler(enqueueSignal, (request) => {
+    state.enqueue(request);
+    publish();
+  });
+  setHandler(releaseSignal, (request) => {
+    state.release(request, new Date().toISOString());
+    publish();
+  });
   setHandler(classifySignal, (request) => {
     state.pending.push(request);
   });
@@ -184,6 +194,7 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
   ]);
 
   for (;;) {
+    publish();
     const wake = () => state.canGrant() || state.pending.some((request) => state.resolvable(request)) || workflowInfo().continueAsNewSuggested;
     const woke = state.holder ? await condition(wake, HOLDER_CHECK_INTERVAL) : (await condition(wake), true);
 
