@@ -123,12 +123,21 @@ export interface WriteRequest {
   baseVersion: number;
   versionRule: VersionRule;
   fields: Fields;
+  /** Read the object back once written, in the same activity (the canary check without a hop of its own). */
+  readBack?: boolean;
 }
 
 /** A 409 and an unknown outcome are answers the workflow acts on (re-read and re-merge; settle by reading),
  * not failures to retry blindly. `genesysCalls` counts the HTTP calls the activity made. */
 export type WriteOutcome =
-  | { outcome: 'written'; object: ObjectSnapshot; genesysCalls: number; recognisedEarlierAttempt?: boolean }
+  | {
+      outcome: 'written';
+      object: ObjectSnapshot;
+      genesysCalls: number;
+      recognisedEarlierAttempt?: boolean;
+      /** The object as read after the write (asked for with `readBack`); absent when that read failed. */
+      readBack?: ObjectSnapshot;
+    }
   | { outcome: 'conflict'; currentVersion?: number; genesysCalls: number }
   | { outcome: 'unknown'; error: string; genesysCalls: number };
 
