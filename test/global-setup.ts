@@ -7,7 +7,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startDevServer } from '../platform/dev-server';
+import { freePort, startDevServer, type DevServer } from '../platform/dev-server';
 import { migrateDatabase } from '../platform/migrations';
 import { startDatabase } from '../platform/postgres';
 import { ensureTemporalCli, ensureTestServer } from '../platform/temporal-binary';
@@ -17,12 +17,12 @@ export interface TestServicesOptions {
   devServerDynamicConfig?: Record<string, unknown>;
 }
 
-export default function globalSetup(): Promise<void> {
-  return startTestServices();
+export default async function globalSetup(): Promise<void> {
+  await startTestServices();
 }
 
 /** What jest's global setup does; `npm run bench` calls it too (bench/run.ts may pass the dev server's settings). */
-export async function startTestServices(options: TestServicesOptions = {}): Promise<void> {
+export async function startTestServices(options: TestServicesOptions = {}): Promise<{ server: DevServer }> {
   const progress = (message: string) => process.stderr.write(`[test setup] ${message}\n`);
   const binary = await ensureTemporalCli({ env: process.env, onProgress: progress });
   // Child processes the tests spawn (`tollgate dev`, the CLI) use the same binary rather than installing their own.
@@ -44,4 +44,5 @@ export async function startTestServices(options: TestServicesOptions = {}): Prom
   process.env.TOLLGATE_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.TOLLGATE_TEST_DATABASE_URL = database.url;
   (globalThis as Record<string, unknown>).__TOLLGATE_TEST_SERVICES__ = { server, database };
+  return { server };
 }
