@@ -17,7 +17,7 @@
  * reconciliation, as in production; the figures say so.
  *
  * Settings: BENCH_STORMS (e.g. "500:60000,500:0,5000:60000" = orgs:send window ms; 0 = burst); BENCH_STORM_CEILING
- * (default on; "off" runs the real storms alone).
+ * (default on; "off" runs the real storms alone); BENCH_STORM_REAL ("off" runs the ceilings alone, writing nothing).
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
@@ -37,6 +37,8 @@ const STORMS = (process.env.BENCH_STORMS ?? '500:60000,500:0,5000:60000').split(
   return { orgs, windowMs: window };
 });
 const CEILING = process.env.BENCH_STORM_CEILING !== 'off';
+/** BENCH_STORM_REAL=off: the ceilings alone (to compare dev server settings). */
+const REAL = process.env.BENCH_STORM_REAL !== 'off';
 const EMIT_CONCURRENCY = 50;
 const CRM = { crmEndpoint: 'https://acme.salesforce.com', syncInterval: 'PT5M', featureFlags: ['voice_routing'] };
 /** Deliveries are inspected (a large read of the emulator's state) only once the count of active installations has
@@ -357,6 +359,7 @@ async function main(): Promise<void> {
       ceilingResult = await ceiling(orgs, windowMs);
       process.stdout.write(`${JSON.stringify(ceilingResult)}\n`);
     }
+    if (!REAL) continue;
     process.stdout.write(`storm: ${orgs} orgs, ${shape}\n`);
     const result = await storm(orgs, windowMs);
     if (ceilingResult) {
@@ -366,6 +369,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     results.push(result);
   }
+  if (!REAL) return;
   const at = new Date().toISOString();
   const m = machine();
   const markdown = renderStorms(at, m, results);

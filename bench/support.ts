@@ -85,9 +85,14 @@ export interface TollgateProcess {
   stop(): Promise<ProcessStats>;
 }
 
-/** Starts `node bin/tollgate.js <command>` and resolves once its log says `readyText`. */
-export function startTollgate(command: 'worker' | 'receivers', env: Record<string, string | undefined>, readyText: string): Promise<TollgateProcess> {
-  return startNodeProcess([join(__dirname, '..', 'bin', 'tollgate.js'), command], env, readyText, `tollgate ${command}`);
+/** Starts `node [nodeOptions] bin/tollgate.js <command>` and resolves once its log says `readyText`. */
+export function startTollgate(
+  command: 'worker' | 'receivers',
+  env: Record<string, string | undefined>,
+  readyText: string,
+  nodeOptions: string[] = [],
+): Promise<TollgateProcess> {
+  return startNodeProcess([...nodeOptions, join(__dirname, '..', 'bin', 'tollgate.js'), command], env, readyText, `tollgate ${command}`);
 }
 
 /** Starts a benchmark's own TypeScript program (e.g. bench/storm-ceiling-worker.ts) the way tsx runs the CLI. */
