@@ -1,9 +1,11 @@
 /**
  * Messages from change and audit workflows to an object's target workflow that may have to create it
- * (signal-with-start), which workflow code cannot do itself, plus the holder liveness check of the lock. The calls
+ * (update-with-start, signal-with-start), which workflow code cannot do itself (nor send an update), plus the holder
+ * liveness check of the lock. The calls
  * themselves are client/change-gate.ts's: activities reach other workflows through the same door as everyone.
  */
-import { isWorkflowRunning, requestClassification, requestDeployLock } from '../client/change-gate';
+import { acquireDeployLock, isWorkflowRunning, requestClassification, requestDeployLock } from '../client/change-gate';
+import type { LockGrant } from '../workflows/target-messages';
 import type { TargetRef } from '../workflows/workflow-ids';
 import type { ActivityDeps } from './deps';
 
@@ -27,7 +29,12 @@ export interface ClassificationRequest {
 
 export function createCoordinationActivities(deps: Pick<ActivityDeps, 'temporal'>) {
   return {
-    /** Queues the change for the object's deploy lock; the target workflow signals `lockGranted` in turn. */
+    /** The object's deploy lock for the change: granted now, or queued (the target signals `lockGranted` in turn). */
+    async acquireDeployLock(request: LockRequest): Promise<LockGrant> {
+      return acquireDeployLock(deps.temporal, request);
+    },
+
+    /** Changes started before acquireDeployLock (replayed histories): queue; `lockGranted` comes in turn. */
     async requestDeployLock(request: LockRequest): Promise<void> {
       await requestDeployLock(deps.temporal, request);
     },

@@ -37,7 +37,11 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
     },
 
     /**
-     * Genesys task queue: one PUT of the complete field set at the version the type's rule asks for.
+     * Genesys task queue: one PUT of the complete field set at the version the type's rule asks for, and with
+     * `readBack` one GET after it (the seed's canary check, without a workflow hop between the two requests; each
+     * request still takes its own permit from the shared budget). A read-back that fails does not fail the write:
+     * the outcome comes without it, and the workflow reads back with an activity of its own — never by sending the
+     * write again.
      * - 409 (the seed's "Version Control Ignorance" trap) is returned as `conflict`: the workflow waits, re-reads,
      *   re-merges and tries again (Edge Case 1).
      * - No answer (network error, timeout, 5xx on a write) is returned as `unknown`: the workflow settles it by
@@ -54,7 +58,14 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
           whileHeartbeating(() => targetAdapter(target.type).write(deps.genesys, target.id, request.fields, version)),
         );
         const requestId = correlationIds.at(-1);
-        return { outcome: 'written', object: toSnapshot(target, written), genesysCalls: 1, ...(requestId ? { requestId } : {}) };
+        const object = toSnapshot(target, written);
+        const named = requestId ? { requestId } : {};
+        if (!request.readBack) return { outcome: 'written', object, genesysCalls: 1, ...named };
+        const readBack = await whileHeartbeating(() => readSnapshot(deps.genesys, target)).catch((error: unknown) => {
+          activityLogger(deps.logger).warn({ target, err: (error as Error).message }, 'read-back after the write failed; the workflow reads back on its own');
+          return undefined;
+        });
+        return { outcome: 'written', object, genesysCalls: 2, ...named, ...(readBack ? { readBack } : {}) };
       } catch (error) {
         if (error instanceof GenesysConflictError) {
           if (activityAttempt() > 1) {
@@ -63,7 +74,8 @@ export function createDeployActivities(deps: Pick<ActivityDeps, 'config' | 'gene
             });
             if (isOurWrite(now, request, ourClientId)) {
               activityLogger(deps.logger).info({ target, version: now.version }, 'write retried after a lost answer: the earlier attempt had landed');
-              return { outcome: 'written', object: now, genesysCalls: 2, recognisedEarlierAttempt: true };
+              // That read came after the write landed: it is the read-back too.
+              return { outcome: 'written', object: now, genesysCalls: 2, recognisedEarlierAttempt: true, ...(request.readBack ? { readBack: now } : {}) };
             }
             return { outcome: 'conflict', currentVersion: now.version, genesysCalls: 2 };
           }

@@ -26,10 +26,11 @@ export function toSnapshot(target: TargetRef, read: TargetRead): ObjectSnapshot 
   };
 }
 
-/** Runs `work`, heartbeating every 2 s while it runs (no-op outside an activity, e.g. in unit tests). */
+/** Runs `work`, heartbeating every 2 s while it runs (no-op outside an activity, e.g. in unit tests, and in a local
+ * activity, which has no heartbeat: the workflow task it runs in is kept alive by the worker instead). */
 export async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
   const activity = currentActivity();
-  if (!activity) return work();
+  if (!activity || activity.info.isLocal) return work();
   const timer = setInterval(() => activity.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     return await work();

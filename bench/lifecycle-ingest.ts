@@ -6,7 +6,8 @@
  * runs: this measures acceptance, not provisioning.
  *
  * Settings: BENCH_INGEST_EVENTS (default 2000 per path), BENCH_INGEST_CONCURRENCY (default 32 in flight),
- * BENCH_INGEST_BURST (default 200 in flight: a second, burst-shaped measurement).
+ * BENCH_INGEST_BURST (default 200 in flight: a second, burst-shaped measurement), BENCH_PROFILE_RECEIVERS (a
+ * directory: the receivers process writes a V8 CPU profile there when it stops, to see where its CPU goes).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { signalInstallation } from '../client/installations';
@@ -93,7 +94,8 @@ function figures(samples: Sample[]): PathFigures {
 async function main(): Promise<void> {
   const stack = await startTestStack({ worker: false, receivers: false });
   const port = await freePort();
-  const receivers = await startTollgate('receivers', { ...stack.env, RECEIVER_PORT: String(port), RECEIVER_MAX_IN_FLIGHT: '1024' }, 'receivers listening');
+  const profile = process.env.BENCH_PROFILE_RECEIVERS ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_RECEIVERS}`] : [];
+  const receivers = await startTollgate('receivers', { ...stack.env, RECEIVER_PORT: String(port), RECEIVER_MAX_IN_FLIGHT: '1024' }, 'receivers listening', profile);
   const url = `http://127.0.0.1:${port}/v1/genesys/lifecycle`;
   const runId = randomUUID().slice(0, 8);
 
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
         http: httpFigures,
         ratio: round(httpFigures.eventsPerSecond / clientFigures.eventsPerSecond, 2),
         receiverCpuSecondsDuringHttp: round(receiverCpu, 2),
+        receiverCpuMsPerEvent: round((receiverCpu * 1000) / httpFigures.events, 2),
       };
     };
 
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
       row(`HTTP receiver, ${burst.concurrency} in flight`, burst.http),
       '',
       `Ratio HTTP / client: **${steady.ratio}** at ${steady.concurrency} in flight, **${burst.ratio}** at ${burst.concurrency} in flight.`,
+      `Receiver CPU per event: **${steady.receiverCpuMsPerEvent} ms** at ${steady.concurrency} in flight, **${burst.receiverCpuMsPerEvent} ms** at ${burst.concurrency} in flight (CPU of the receivers process during the HTTP phases ÷ events).`,
       `Receiver process: ${receiverStats.cpuSeconds} CPU s in total (${steady.receiverCpuSecondsDuringHttp} s for the steady HTTP phases, ${burst.receiverCpuSecondsDuringHttp} s for the burst ones), peak RSS ${receiverStats.peakRssMb} MB.`,
       `HTTP statuses: steady ${JSON.stringify(steady.http.statuses)}, burst ${JSON.stringify(burst.http.statuses)}.`,
     ].join('\n');

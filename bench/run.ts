@@ -6,17 +6,29 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import globalSetup from '../test/global-setup';
+import { startTestServices } from '../test/global-setup';
 import globalTeardown from '../test/global-teardown';
 
 const here = __dirname;
-const NOT_BENCHMARKS = new Set(['run.ts', 'support.ts']);
+const NOT_BENCHMARKS = new Set(['run.ts', 'support.ts', 'history-breakdown.ts', 'storm-ceiling-worker.ts']);
 
 function benchmarks(): string[] {
   return readdirSync(here)
     .filter((file) => file.endsWith('.ts') && !NOT_BENCHMARKS.has(file))
     .map((file) => file.replace(/\.ts$/, ''))
     .sort();
+}
+
+/**
+ * BENCH_DEV_SERVER_CONFIG: the dev server's dynamic configuration as JSON (`{}` = the dev server's own defaults, to
+ * compare with the tuned default of `npm start` and the tests).
+ */
+function devServerDynamicConfig(): Record<string, unknown> | undefined {
+  const json = process.env.BENCH_DEV_SERVER_CONFIG;
+  if (!json) return undefined;
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('BENCH_DEV_SERVER_CONFIG must be a JSON object');
+  return parsed as Record<string, unknown>;
 }
 
 function runOne(name: string): Promise<number> {
@@ -35,7 +47,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const selected = wanted.length > 0 ? wanted : all;
-  await globalSetup();
+  const services = await startTestServices({ devServerDynamicConfig: devServerDynamicConfig() });
+  // The benchmarks report the dev server's CPU too.
+  process.env.BENCH_TEMPORAL_PID = String(services.server.process.pid);
   let failed = 0;
   try {
     for (const name of selected) {

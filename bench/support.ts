@@ -6,7 +6,7 @@
  * is VmHWM from /proc/<pid>/status (the resident-set high-water mark). Both are read just before the process stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -33,15 +33,75 @@ export function processStats(pid: number): ProcessStats {
   };
 }
 
+/** /proc/<pid>/stat fields after the command name: utime is [11], stime [12], cutime [13], cstime [14] (ticks). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // gone
+  }
+}
+
+/**
+ * CPU seconds of a process and everything under it: its own and its reaped children's (cutime, cstime), plus every
+ * live descendant's. For servers that fork (PostgreSQL's backends) or run threads (the Temporal dev server).
+ */
+export function treeCpuSeconds(rootPid: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(Number(entry));
+    if (!fields) continue;
+    const parent = Number(fields[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  let ticks = 0;
+  const visit = (pid: number) => {
+    const fields = statFields(pid);
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  visit(rootPid);
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The parent of a process (e.g. the PostgreSQL postmaster of a backend), undefined when it is gone. */
+export function parentPid(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? Number(fields[1]) : undefined;
+}
+
+/** CPU seconds the whole machine spent busy (all processes, all cores) since boot, from /proc/stat. */
+export function machineBusySeconds(): number {
+  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = values.map(Number);
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / CLOCK_TICKS_PER_SECOND;
+}
+
 export interface TollgateProcess {
   child: ChildProcess;
   stats(): ProcessStats;
   stop(): Promise<ProcessStats>;
 }
 
-/** Starts `node bin/tollgate.js <command>` and resolves once its log says `readyText`. */
-export function startTollgate(command: 'worker' | 'receivers', env: Record<string, string | undefined>, readyText: string): Promise<TollgateProcess> {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'tollgate.js'), command], {
+/** Starts `node [nodeOptions] bin/tollgate.js <command>` and resolves once its log says `readyText`. */
+export function startTollgate(
+  command: 'worker' | 'receivers',
+  env: Record<string, string | undefined>,
+  readyText: string,
+  nodeOptions: string[] = [],
+): Promise<TollgateProcess> {
+  return startNodeProcess([...nodeOptions, join(__dirname, '..', 'bin', 'tollgate.js'), command], env, readyText, `tollgate ${command}`);
+}
+
+/** Starts a benchmark's own TypeScript program (e.g. bench/storm-ceiling-worker.ts) the way tsx runs the CLI. */
+export function startBenchProgram(file: string, env: Record<string, string | undefined>, readyText: string): Promise<TollgateProcess> {
+  return startNodeProcess(['--require', 'tsx/cjs', join(__dirname, file)], env, readyText, file);
+}
+
+function startNodeProcess(args: string[], env: Record<string, string | undefined>, readyText: string, name: string): Promise<TollgateProcess> {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,7 +134,7 @@ export function startTollgate(command: 'worker' | 'receivers', env: Record<strin
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`tollgate ${command} exited with ${code}: ${output.slice(-3000)}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output.slice(-3000)}`)));
   });
 }
 

@@ -1,10 +1,11 @@
 /**
  * Every call into the change gate from outside its workflows: submit, approve, reject, read, list and wait on
- * changes; queue a change for an object's deploy lock and ask an object's ledger to classify a version (both
- * signal-with-start of `target:<type>:<id>`); start and list audits. The CLI, the config-audit receiver, the
+ * changes; acquire an object's deploy lock for a change (update-with-start of `target:<type>:<id>`) and ask an
+ * object's ledger to classify a version (signal-with-start); start and list audits. The CLI, the config-audit receiver, the
  * change-gate activities that coordinate workflows, the tests and the benchmarks all come through this door.
  */
 import {
+  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowIdConflictPolicy,
@@ -41,7 +42,7 @@ import {
 import { restoringPatch } from '../workflows/config-merge';
 import { CHANGE_OUTCOME_FAILURE_TYPES, REFUSAL_TYPES } from '../workflows/failures';
 import { targetWorkflow } from '../workflows/target';
-import { classifySignal, enqueueSignal, type ClassifyRequest } from '../workflows/target-messages';
+import { acquireLockUpdate, classifySignal, enqueueSignal, type ClassifyRequest, type LockGrant } from '../workflows/target-messages';
 import { auditStaticDetails, auditSummary, changeStaticDetails, changeSummary, targetSummary } from '../workflows/ui-metadata';
 import { auditWorkflowId, changeWorkflowId, parseTargetAddress, targetAddress, targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
@@ -348,7 +349,28 @@ function targetStartOptions(target: TargetRef, taskQueue: string) {
   };
 }
 
-/** Queues a change for the object's deploy lock; the target workflow signals `lockGranted` in turn. */
+/**
+ * Asks for the object's deploy lock on behalf of a change (update-with-start: the target workflow is started if it
+ * is not running). Answers in the target's next workflow task: `granted` (the change holds the lock now) or queued
+ * (the target signals `lockGranted` in turn). Safe to repeat: a retried call gets the same answer, in the same run
+ * (the update ID dedupes) and after the target continued as new (the handler is idempotent).
+ */
+export async function acquireDeployLock(
+  client: Client,
+  request: { target: TargetRef; changeWorkflowId: string; changeId: string; taskQueue: string },
+): Promise<LockGrant> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(targetWorkflow, {
+    ...targetStartOptions(request.target, request.taskQueue),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  return client.workflow.executeUpdateWithStart(acquireLockUpdate, {
+    args: [{ changeWorkflowId: request.changeWorkflowId, changeId: request.changeId }],
+    startWorkflowOperation,
+    updateId: `deploy-lock:${request.changeWorkflowId}`,
+  });
+}
+
+/** Changes started before acquireLock (their histories replay): queue for the lock; `lockGranted` comes in turn. */
 export async function requestDeployLock(
   client: Client,
   request: { target: TargetRef; changeWorkflowId: string; changeId: string; taskQueue: string },

@@ -1,6 +1,12 @@
 /**
  * Runs the Temporal CLI's dev server (frontend + Web UI) as a child process, with the project's search attributes
  * registered. With a database file its state survives restarts; without one it lives in memory (tests).
+ *
+ * It starts tuned for latency (issue 14): the dev server's history service moves every new task (a workflow task
+ * after an activity completed, an activity to schedule, a signal to another workflow) from its transfer queue to
+ * matching by polling that queue at most `history.transferProcessorMaxPollRPS` times a second — 20 by default, so
+ * each hop of a workflow waited up to 50 ms (about 30 ms on average) for the next poll. LATENCY_DYNAMIC_CONFIG lifts
+ * that floor; docs/operations.md says what the same settings are on a cluster.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -26,6 +32,22 @@ export interface DevServerOptions {
    * `change rollback` read Temporal while it still has the workflow.
    */
   retentionMs?: number;
+  /** Dynamic configuration (`--dynamic-config-value KEY=JSON`); LATENCY_DYNAMIC_CONFIG unless given ({} for none). */
+  dynamicConfig?: Record<string, unknown>;
+}
+
+/**
+ * The dev server's dynamic configuration for latency (measured: bench/results/change-latency.md). The poll-rate
+ * floors of the history queues: transfer (every workflow and activity task), timer (timers, activity retries and
+ * timeouts), visibility (search attributes: what `tollgate change list` and the Temporal UI see).
+ */
+export const LATENCY_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+};
+
+/** `--dynamic-config-value` flags; values are JSON, as the CLI expects. */
+export function dynamicConfigFlags(values: Record<string, unknown>): string[] {
+  return Object.entries(values).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
 }
 
 export interface DevServer {
@@ -60,6 +82,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.headless) args.push('--headless');
   else if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', host);
   args.push(...searchAttributeFlags());
+  args.push(...dynamicConfigFlags(options.dynamicConfig ?? LATENCY_DYNAMIC_CONFIG));
 
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

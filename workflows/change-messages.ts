@@ -155,6 +155,8 @@ export interface WriteRequest {
   baseVersion: number;
   versionRule: VersionRule;
   fields: Fields;
+  /** Read the object back once written, in the same activity (the canary check without a hop of its own). */
+  readBack?: boolean;
 }
 
 /** A 409 and an unknown outcome are answers the workflow acts on (re-read and re-merge; settle by reading),
@@ -167,6 +169,8 @@ export type WriteOutcome =
       recognisedEarlierAttempt?: boolean;
       /** Genesys Cloud's `ININ-Correlation-Id` of the write that answered (absent when an earlier attempt's was lost). */
       requestId?: string;
+      /** The object as read after the write (asked for with `readBack`); absent when that read failed. */
+      readBack?: ObjectSnapshot;
     }
   | { outcome: 'conflict'; currentVersion?: number; genesysCalls: number }
   | { outcome: 'unknown'; error: string; genesysCalls: number };

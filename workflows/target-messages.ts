@@ -1,8 +1,9 @@
 /**
  * The target workflow's contract (`target:<type>:<id>`): one Genesys Cloud object's deploy lock and ledger. Change
- * workflows enqueue and release; audit workflows ask it to classify a version; operators query its snapshot.
+ * workflows acquire (an update, sent for them by an activity) and release; audit workflows ask it to classify a
+ * version; operators query its snapshot.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Fields } from './config-merge';
 import type { TargetRef } from './workflow-ids';
 
@@ -72,7 +73,21 @@ export interface TargetSnapshot {
   unconfirmed: (UnconfirmedWrite & { changeId: string })[];
   pendingClassifications: ClassifyRequest[];
 }
+/** The answer to `acquireLock`: the lock is the caller's now, or the caller is queued and is signalled
+ * `lockGranted` in its turn (first come, first served). */
+export interface LockGrant {
+  granted: boolean;
+  /** 1-based place in the queue when not granted. */
+  position?: number;
+}
+/** Changes before the acquireLock update (their histories replay): queue and wait for `lockGranted`. */
 export const enqueueSignal = defineSignal<[EnqueueRequest]>('enqueue');
+/**
+ * Takes the lock at once when it is free and nobody is queued, else queues the change (idempotent: a change holding
+ * the lock is told so again; a queued one keeps its place). Answered in the target's own workflow task, so an
+ * uncontended deploy starts without waiting for a signal (issue 14).
+ */
+export const acquireLockUpdate = defineUpdate<LockGrant, [EnqueueRequest]>('acquireLock');
 export const releaseSignal = defineSignal<[ReleaseRequest]>('release');
 export const classifySignal = defineSignal<[ClassifyRequest]>('classify');
 export const targetQuery = defineQuery<TargetSnapshot>('target');

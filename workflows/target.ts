@@ -1,10 +1,13 @@
 /**
  * `target:<type>:<id>`: one Genesys Cloud object's deploy lock and ledger (an entity workflow).
  *
- * The lock: approved changes enqueue themselves (signal-with-start, from an activity) and are granted the lock one
- * at a time, first come first served, so at most one deploy runs against the object (SPEC; seed Edge Case 1, where
- * two middleware instances both computed version 10). A holder that closes without releasing (terminated) is found
- * by a periodic check and skipped.
+ * The lock: approved changes ask for it (`acquireLock`, an update-with-start sent by an activity) and are granted it
+ * one at a time, first come first served, so at most one deploy runs against the object (SPEC; seed Edge Case 1,
+ * where two middleware instances both computed version 10). A free lock is granted in the update's answer, so an
+ * uncontended deploy starts one round trip after its approval; a change that finds it taken is queued and signalled
+ * `lockGranted` in its turn. Changes from before the update (their histories still replay) enqueue by signal and
+ * are always signalled. A holder that closes without releasing (terminated) is found by a periodic check and
+ * skipped; the holder and the queue are workflow state, so the lock outlives any worker.
  *
  * The ledger: every version an approved deploy (or its rollback) produced, and the fields the gate last wrote.
  * Audits ask it whether a version is approved; an audit of a version newer than anything recorded waits while a
@@ -28,6 +31,7 @@ import { classifiedSignal } from './audit-messages';
 import { lockGrantedSignal } from './change-messages';
 import type { Fields } from './config-merge';
 import {
+  acquireLockUpdate,
   classifySignal,
   enqueueSignal,
   releaseSignal,
@@ -37,6 +41,7 @@ import {
   type EnqueueRequest,
   type LedgerEntry,
   type LedgerKind,
+  type LockGrant,
   type ReleaseRequest,
   type TargetSnapshot,
   type TargetWorkflowInput,
@@ -68,6 +73,8 @@ class TargetLedger {
   lastApproved?: { version: number; fields: Fields; changeId: string };
   unconfirmed: (UnconfirmedWrite & { changeId: string })[];
   pending: ClassifyRequest[];
+  /** Grants made in an acquireLock answer (not by the loop): each one wakes the loop to watch the new holder. */
+  grantsAnswered = 0;
 
   constructor(readonly target: TargetRef, carried?: TargetWorkflowInput['carried']) {
     this.holder = carried?.holder;
@@ -83,6 +90,18 @@ class TargetLedger {
     if (this.holder?.changeWorkflowId === request.changeWorkflowId) return;
     if (this.queue.some((queued) => queued.changeWorkflowId === request.changeWorkflowId)) return;
     this.queue.push(request);
+  }
+
+  /** acquireLock: the lock now when nobody holds it or waits for it (FIFO), else a place in the queue. */
+  acquire(request: EnqueueRequest, now: string): LockGrant {
+    if (this.holder?.changeWorkflowId === request.changeWorkflowId) return { granted: true };
+    if (!this.holder && this.queue.length === 0) {
+      this.holder = { ...request, grantedAt: now };
+      this.grantsAnswered += 1;
+      return { granted: true };
+    }
+    this.enqueue(request);
+    return { granted: false, position: this.queue.findIndex((queued) => queued.changeWorkflowId === request.changeWorkflowId) + 1 };
   }
 
   release(request: ReleaseRequest, now: string): void {
@@ -179,6 +198,17 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
     state.enqueue(request);
     publish();
   });
+  setHandler(acquireLockUpdate, (request) => {
+    const grant = state.acquire(request, new Date().toISOString());
+    publish();
+    return grant;
+  }, {
+    // A malformed request never reaches history.
+    validator: (request) => {
+      if (typeof request?.changeWorkflowId !== 'string' || !request.changeWorkflowId.startsWith('change:')) throw new Error('acquireLock: changeWorkflowId must name a change workflow');
+      if (typeof request.changeId !== 'string' || request.changeId.length === 0) throw new Error('acquireLock: changeId is required');
+    },
+  });
   setHandler(releaseSignal, (request) => {
     state.release(request, new Date().toISOString());
     publish();
@@ -195,7 +225,13 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
 
   for (;;) {
     publish();
-    const wake = () => state.canGrant() || state.pending.some((request) => state.resolvable(request)) || workflowInfo().continueAsNewSuggested;
+    const answered = state.grantsAnswered;
+    const wake = () =>
+      state.canGrant() ||
+      state.pending.some((request) => state.resolvable(request)) ||
+      workflowInfo().continueAsNewSuggested ||
+      // A grant in an update's answer: go round once, so the wait below watches that holder.
+      state.grantsAnswered !== answered;
     const woke = state.holder ? await condition(wake, HOLDER_CHECK_INTERVAL) : (await condition(wake), true);
 
     // Answer the audits that can be answered (before granting: a grant makes later versions wait again).
