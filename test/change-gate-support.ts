@@ -147,9 +147,14 @@ export async function approveBy(stack: TestStack, handle: ChangeHandle, approver
  */
 export async function approveThenMeanwhile(stack: TestStack, handle: ChangeHandle, approvers: string[], readPath: string, meanwhile: () => Promise<unknown>): Promise<void> {
   await approveBy(stack, handle, approvers.slice(0, -1));
-  await stack.emulator.admin('POST', '/faults', { method: 'GET', pathPrefix: readPath, latencyMs: 1500, count: 2 });
+  const fault = await stack.emulator.admin<{ id: string }>('POST', '/faults', { method: 'GET', pathPrefix: readPath, latencyMs: 1500, count: 2 });
   await approve(stack, handle, approvers[approvers.length - 1]);
-  await activityInFlight(handle, 'readConfigObject');
+  // The deploy's read is a local activity (not in the description's pending activities): it is in flight once the
+  // emulator counted the fault's second hit.
+  await eventually(`the deploy's read of ${readPath} in flight`, async () => {
+    const state = await stack.emulator.admin<{ faults: { id: string; hits: number }[] }>('GET', '/state');
+    return state.faults.find((candidate) => candidate.id === fault.id)?.hits === 2;
+  });
   await meanwhile();
 }
 

@@ -110,7 +110,13 @@ describe('recording replay fixtures', () => {
     const targetHandle = stack.client.workflow.getHandle(targetWorkflowId(target));
     await eventually('two changes queued behind the holder', async () => {
       const history = await targetHandle.fetchHistory();
-      return (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'enqueue').length >= 3;
+      // Each change asks for the lock with the acquireLock update (earlier code: the enqueue signal).
+      const asked = (history.events ?? []).filter(
+        (event) =>
+          event.workflowExecutionSignaledEventAttributes?.signalName === 'enqueue' ||
+          event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'acquireLock',
+      );
+      return asked.length >= 3;
     });
     await save('change-mid-deploy', first);
     await save('target-with-queue', targetHandle);
