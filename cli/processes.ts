@@ -33,8 +33,13 @@ interface ProcessOptions {
 }
 
 /** Logs go to stderr when stdout carries the start-up report. */
+/**
+ * Logs of the long-running processes go out asynchronously: a line is written at once when the stream is idle, and
+ * lines logged while a write is in flight go out together with the next one (one syscall under load, not one per
+ * line). pino flushes what is left synchronously when the process exits.
+ */
 function logDestination(options: ProcessOptions) {
-  return options.json ? { destination: pino.destination(2) } : {};
+  return { destination: pino.destination({ dest: options.json ? 2 : 1, sync: false }) };
 }
 
 /** A signal that aborts when the process is asked to stop (SIGINT / SIGTERM). */
