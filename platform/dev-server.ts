@@ -37,9 +37,10 @@ export interface DevServerOptions {
 }
 
 /**
- * The dev server's dynamic configuration for latency (measured: bench/results/change-latency.md). The poll-rate
- * floors of the history queues: transfer (every workflow and activity task), timer (timers, activity retries and
- * timeouts), visibility (search attributes: what `tollgate change list` and the Temporal UI see).
+ * The dev server's dynamic configuration for latency (measured: bench/results/change-latency.md): the poll-rate
+ * floor of the history service's transfer queue (every workflow task, activity task and cross-workflow signal).
+ * The timer and visibility queues' floors were not measured to matter; docs/operations.md gives the cluster
+ * equivalent.
  */
 export const LATENCY_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
   'history.transferProcessorMaxPollRPS': 1000,

@@ -13,6 +13,7 @@ import { describeInstallation } from '../client/installations';
 import type { ReconciliationSummary } from '../workflows/reconciliation-messages';
 import { freePort } from '../platform/dev-server';
 import { parseEnvFile } from '../platform/config';
+import { runTollgateCli } from './harness/cli';
 import { eventually } from './harness/stack';
 
 const root = join(__dirname, '..');
@@ -37,17 +38,7 @@ function startDev(env: NodeJS.ProcessEnv, args: string[] = []): { child: ChildPr
   return { child, output: () => output, stdout: () => stdout, exited };
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tollgate.js', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk) => (stdout += chunk));
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runTollgateCli;
 
 async function answers(url: string, status = 200): Promise<boolean> {
   try {

@@ -16,28 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { freePort } from '../../platform/dev-server';
+import { runTollgateCli, type CliRun } from '../../test/harness/cli';
 
 const ROOT = join(__dirname, '..', '..');
 const OUT = join(ROOT, 'docs', 'images');
 const CHROMIUM = process.env.TOLLGATE_CHROMIUM ?? '/usr/bin/chromium';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tollgate.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk) => (stdout += chunk));
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runTollgateCli;
 
 async function must(args: string[], env: NodeJS.ProcessEnv, codes: number[] = [0]): Promise<Run> {
   const run = await cli(args, env);
