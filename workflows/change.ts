@@ -119,6 +119,8 @@ function genesysLocalReads() {
  * the path they started on: enqueue signal, `lockGranted`, one activity per request.
  */
 export const FAST_DEPLOY_PATCH = 'deploy-lock-update-and-fewer-hops';
+/** The write's ledger record appended with the verdict when the read-back came with the write (issue 14). */
+export const WRITTEN_WITH_VERDICT_PATCH = 'ledger-written-with-verdict';
 
 /** Reading the linked pull request: a failure (GitHub down) is retried at the next re-check, not here. */
 const pullRequestReader = proxyActivities<ChangeGateActivities>({
@@ -829,7 +831,11 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
     fields: plan.diff.map((c) => c.field),
     ...(written.requestId ? { requestId: written.requestId } : {}),
   });
-  await change.flush();
+  // The write's record is in the ledger before the workflow does anything more to the object (reads it back itself,
+  // rolls it back). When the read-back came with the write, nothing happens in between: the record goes with the
+  // verdict, in one append (behind patched(): older histories appended it here, on its own).
+  const withVerdict = written.readBack !== undefined && patched(WRITTEN_WITH_VERDICT_PATCH);
+  if (!withVerdict) await change.flush();
 
   // The seed's canary check ("Silent Failures in CI/CD"): read back what we wrote and compare (read by the write's
   // own activity on the fast path, unless that read failed).
@@ -838,9 +844,11 @@ async function deploy(change: ChangeRecord, produced: ProducedVersion[], unconfi
   if (mismatch.length === 0) {
     result.verified = true;
     finish();
+    // Appended with the lock's release (deployUnderLock), together with the write's record when withVerdict.
     change.enter('deployed', versioned ? `verified at version ${readBack.version}` : 'verified (read back)');
     return;
   }
+  if (withVerdict) await change.flush();
   // An answer of success for a write that never happened (the object is older than the version the answer named):
   // that version is not ours, whoever produces it later.
   if (versioned && readBack.version < written.object.version) produced.splice(produced.indexOf(deployEntry), 1);
