@@ -16,6 +16,7 @@ import {
   approveBy,
   planned,
   readObject,
+  refusal,
   reject,
   seedObject,
   signAs,
@@ -23,6 +24,7 @@ import {
   statusOf,
   submit,
   submitStatement,
+  updateEvents,
   waitForState,
   type ChangeHandle,
 } from './change-gate-support';
@@ -30,23 +32,6 @@ import { useTestStack } from './fixtures';
 import { eventually, uniqueId } from './harness/stack';
 
 const stack = useTestStack({ env: { TOLLGATE_APPROVERS: 'alice,bob,carol,dave', TOLLGATE_REQUIRED_APPROVALS: '2' } });
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const refused = refusalOf(error);
-    if (refused) return refused;
-    throw error;
-  }
-  throw new Error('the approval was accepted');
-}
-
-/** Update events in the change's history: a refusal by the validator must leave none. */
-async function updateEvents(handle: ChangeHandle): Promise<number> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes || event.workflowExecutionUpdateRejectedEventAttributes).length;
-}
 
 async function openChange(requester = 'alice'): Promise<{ handle: ChangeHandle; payloadHash: string }> {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' });

@@ -4,7 +4,7 @@
  * code: 0 only for a change deployed and verified, 1 for any other outcome (with the state and reason), 2 for
  * bad input, 3 for an unknown change.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,8 @@ import { readObject, seedObject, signAs } from './change-gate-support';
 import { useTestStack } from './fixtures';
 import { eventually, uniqueId } from './harness/stack';
 import { sshKeygenPath } from './ssh-keygen';
+import { runTollgateCli, type CliRun } from './harness/cli';
 
-const ROOT = join(__dirname, '..');
 const stack = useTestStack();
 let dir: string;
 
@@ -21,42 +21,16 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: any;
-}
+type Run = CliRun;
 
 function tollgate(...args: string[]): Promise<Run> {
   return tollgateWithInput(undefined, ...args);
 }
 
-/** Runs the CLI with `input` on its standard input (for `--signature -`). */
+/** Runs the CLI with `input` on its standard input (for `--signature -`). Only the environment configures the CLI
+ * here; its home (the stack's) holds the sandbox keys (keys/<name>, allowed_signers) and no sandbox.env. */
 function tollgateWithInput(input: string | undefined, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tollgate.js'), ...args], {
-      cwd: ROOT,
-      // Only the environment configures the CLI here; its home (the stack's) holds the sandbox keys
-      // (keys/<name>, allowed_signers) and no sandbox.env.
-      env: { ...process.env, ...stack.env },
-    });
-    child.stdin.end(input ?? '');
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, json });
-    });
-  });
+  return runTollgateCli(args, { ...process.env, ...stack.env }, { input });
 }
 
 async function desiredFile(fields: Record<string, unknown>): Promise<string> {

@@ -24,8 +24,9 @@ import {
 } from './change-gate-support';
 import { useTestStack } from './fixtures';
 import { eventually, startTestStack, type TestStack } from './harness/stack';
+import { REPO_ROOT, runTollgateCli, type CliRun } from './harness/cli';
 
-const ROOT = join(__dirname, '..');
+const ROOT = REPO_ROOT;
 
 const stack = useTestStack({
     env: { TOLLGATE_TARGETS: JSON.stringify({ flow: { versionRule: 'current', onDrift: 'alert' } }) },
@@ -65,19 +66,8 @@ async function approvedChange(target: TargetRef, desired: Record<string, unknown
 }
 
 /** Runs `node bin/tollgate.js …` against this stack, as CI would. */
-function tollgate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tollgate.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...stack.env, TOLLGATE_HOME: join(ROOT, '.tollgate', 'no-sandbox-env') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function tollgate(args: string[]): Promise<CliRun> {
+  return runTollgateCli(args, { ...process.env, ...stack.env, TOLLGATE_HOME: join(REPO_ROOT, '.tollgate', 'no-sandbox-env') });
 }
 
 it('Version Control Ignorance: a stale version gets 409, and the deploy waits, re-reads, re-merges and succeeds', async () => {

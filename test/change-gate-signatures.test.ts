@@ -7,29 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { refusalOf } from '../client/change-gate';
-import { approve, planned, seedObject, signAs, statementOf, statusOf, submit, waitForState, type ChangeHandle } from './change-gate-support';
+import { approve, planned, refusal, seedObject, signAs, statementOf, statusOf, submit, updateEvents, waitForState, type ChangeHandle } from './change-gate-support';
 import { useTestStack } from './fixtures';
 import { eventually } from './harness/stack';
 import { generateKeyWithSshKeygen, signWithSshKeygen } from './ssh-keygen';
 
 const stack = useTestStack();
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const refused = refusalOf(error);
-    if (refused) return refused;
-    throw error;
-  }
-  throw new Error('the approval was accepted');
-}
-
-async function updateEvents(handle: ChangeHandle): Promise<number> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes || event.workflowExecutionUpdateRejectedEventAttributes).length;
-}
 
 async function openChange(fields: Record<string, unknown> = { greeting: 'welcome' }): Promise<ChangeHandle> {
   const target = await seedObject(stack, 'ivr', { greeting: 'hello', queue: 'sales' }, 4);

@@ -10,7 +10,7 @@ import { signStatement } from '../approvals/signed-statement';
 import { parsePrivateKey } from '../approvals/ssh-keys';
 import { renderStatement } from '../approvals/statement';
 import { submissionStatement } from '../approvals/submission';
-import { statementFor, submitChange } from '../client/change-gate';
+import { refusalOf, statementFor, submitChange } from '../client/change-gate';
 import type { changeWorkflow } from '../workflows/change';
 import {
   approveUpdate,
@@ -193,4 +193,22 @@ export async function activityInFlight(handle: WorkflowHandle, activityType: str
     timeoutMs,
     50,
   );
+}
+
+/** The refusal (code and message) an approval, rejection or submission was answered with; throws if it was accepted. */
+export async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const refused = refusalOf(error);
+    if (refused) return refused;
+    throw error;
+  }
+  throw new Error('the approval was accepted');
+}
+
+/** Update events in the change's history: a refusal by the validator must leave none. */
+export async function updateEvents(handle: ChangeHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes || event.workflowExecutionUpdateRejectedEventAttributes).length;
 }

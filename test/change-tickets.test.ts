@@ -4,9 +4,7 @@
  * closure"), and every step goes out as a signed event. Real Temporal, PostgreSQL, worker and receivers; the
  * emulator plays Genesys Cloud and Jira Service Management over HTTP; a node:http receiver takes the signed events.
  */
-import { spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { Pool } from 'pg';
 import type { CapturedRequest } from '../emulator/testing';
@@ -15,8 +13,8 @@ import { changeWorkflowId } from '../workflows/workflow-ids';
 import { approveBy, planned, reject, submit, waitForState } from './change-gate-support';
 import { commentHeadlines, issueInStatus, issuesOfChange, ledgerRowsOf, seedTicketObject, startTicketStack, type TicketStack } from './change-tickets-support';
 import { eventually } from './harness/stack';
+import { runTollgateCli, type CliRun } from './harness/cli';
 
-const ROOT = join(__dirname, '..');
 let tickets: TicketStack;
 let pool: Pool;
 
@@ -61,23 +59,8 @@ function verifiedEventsOf(changeId: string): Array<{ request: CapturedRequest; e
     });
 }
 
-function cliStatus(changeId: string): Promise<{ code: number | null; stdout: string; json: any }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tollgate.js'), 'change', 'status', changeId, '--json'], { cwd: ROOT, env: { ...process.env, ...stack().env } });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.resume();
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, json });
-    });
-  });
+function cliStatus(changeId: string): Promise<CliRun> {
+  return runTollgateCli(['change', 'status', changeId, '--json'], { ...process.env, ...stack().env });
 }
 
 describe('a change and its Jira ticket', () => {

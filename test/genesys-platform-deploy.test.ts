@@ -7,7 +7,6 @@
  * after it was given up on is the gate's own version, never drift. Real Temporal, PostgreSQL and the emulator over
  * HTTP; audits come from the Audit API poll of the heartbeat schedule.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureHeartbeatSchedule, heartbeatScheduleId } from '../schedules/heartbeat';
 import type { auditWorkflow } from '../workflows/audit';
@@ -17,8 +16,8 @@ import { activityInFlight, approveBy, approveThenMeanwhile, emulatorState, plann
 import { useTestStack } from './fixtures';
 import { createPlatformObject, editOutsideGate, NO_RATE_LIMITS, platformPath, readPlatformObject, storedPlatformObject } from './genesys-platform-support';
 import { eventually, uniqueId, type TestStack } from './harness/stack';
+import { REPO_ROOT, runTollgateCli, type CliRun } from './harness/cli';
 
-const ROOT = join(__dirname, '..');
 
 const stack = useTestStack({
   env: { TOLLGATE_HEARTBEAT_EVERY: '1s', TOLLGATE_HEARTBEAT_QUIET: '1h' },
@@ -233,17 +232,6 @@ describe('a write whose outcome was unknown and that landed later', () => {
 });
 
 /** Runs `node bin/tollgate.js …` against a stack, as CI would. */
-function tollgate(on: TestStack, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/tollgate.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...on.env, TOLLGATE_HOME: join(ROOT, '.tollgate', 'no-sandbox-env') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function tollgate(on: TestStack, args: string[]): Promise<CliRun> {
+  return runTollgateCli(args, { ...process.env, ...on.env, TOLLGATE_HOME: join(REPO_ROOT, '.tollgate', 'no-sandbox-env') });
 }

@@ -92,8 +92,10 @@ describe('reconciliation repairs drift', () => {
     expect(failed.lastError).toMatchObject({ step: 'deleteTenant' });
     // Earlier steps are done; the tenant and schema are still there.
     expect(failed.resources).toMatchObject({ crm: false, tenant: true, schema: true });
-    const snapshot = await emulatorState(stack);
-    expect(snapshot.alerts.some((a) => a.body.kind === 'deprovisioning_failed' && a.body.details?.orgId === orgId)).toBe(true);
+    // The alert is the step after the state is recorded: it may still be on its way.
+    await eventually('the deprovisioning_failed alert', async () =>
+      (await emulatorState(stack)).alerts.some((a) => a.body.kind === 'deprovisioning_failed' && a.body.details?.orgId === orgId),
+    );
 
     await stack.emulator.admin('DELETE', '/faults');
     const summary = await reconcile();
