@@ -156,8 +156,9 @@ async function sequential(stack: TestStack, requestsPerMinute: number): Promise<
     const lock = (await stack.client.workflow.getHandle(targetWorkflowId(status.target)).fetchHistory()).events ?? [];
     hops.push(breakdown(own, [{ prefix: 'target: ', events: lock }], from, to));
     replenished = (async () => {
-      // Let the change's audit finish its reads, then wait until every permit this cycle took is back.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Once the change's audit has made its reads (the change is audited), wait until every permit this cycle
+      // took is back.
+      await statusWhen(stack.client, changeId, (current) => current.state === 'audited', 100);
       const taken = await genesysRequestsSince(stack, cycleStarted);
       const rest = Math.ceil(taken * intervalMs * 1.1) - (Date.now() - cycleStarted);
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));

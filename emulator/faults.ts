@@ -9,18 +9,14 @@ import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { errorBody } from './errors';
+import { matchesRequest, RequestMatchFields } from './request-match';
 import type { Scheduler } from './scheduler';
 
 /** `POST /__emulator/faults`. A fault answers with `status`, or destroys the connection (`drop`), after
  * `latencyMs`; a fault with only `latencyMs` slows the request down and lets it through. */
 export const FaultSpecSchema = z
   .object({
-    method: z
-      .string()
-      .min(1)
-      .transform((method) => method.toUpperCase())
-      .optional(),
-    pathPrefix: z.string().startsWith('/'),
+    ...RequestMatchFields,
     status: z.number().int().min(100).max(599).optional(),
     rate: z.number().min(0).max(1).default(1),
     latencyMs: z.number().int().min(0).max(600_000).optional(),
@@ -95,9 +91,8 @@ function faultsHitting(faults: Fault[], method: string, path: string): Fault[] {
 }
 
 function matches(fault: Fault, method: string, path: string): boolean {
-  if (fault.method !== undefined && fault.method !== method.toUpperCase()) return false;
   if (fault.count !== undefined && fault.hits >= fault.count) return false;
-  return path.startsWith(fault.pathPrefix);
+  return matchesRequest(fault, method, path);
 }
 
 function fires(fault: Fault): boolean {

@@ -14,6 +14,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from './context';
 import { errorBody } from './errors';
+import { matchesRequest, RequestMatchFields } from './request-match';
 
 export const RateLimitSettingsSchema = z.object({
   /** Requests per window per access token; null: unlimited. */
@@ -24,12 +25,7 @@ export const RateLimitSettingsSchema = z.object({
   /** Lower budgets on some resources, per token or per client. */
   resources: z.array(
     z.object({
-      method: z
-        .string()
-        .min(1)
-        .transform((method) => method.toUpperCase())
-        .optional(),
-      pathPrefix: z.string().startsWith('/'),
+      ...RequestMatchFields,
       perMinute: z.number().int().positive(),
       per: z.enum(['token', 'client']).default('client'),
     }),
@@ -115,8 +111,7 @@ export function enforceBudgets(ctx: EmulatorContext): RequestHandler {
       { counter: counter(ctx, `client:${clientId}`, { kind: 'client', clientId }), limit: limits.perClientPerMinute },
     ];
     for (const resource of limits.resources) {
-      if (resource.method !== undefined && resource.method !== req.method.toUpperCase()) continue;
-      if (!`${req.baseUrl}${req.path}`.startsWith(resource.pathPrefix)) continue;
+      if (!matchesRequest(resource, req.method, `${req.baseUrl}${req.path}`)) continue;
       const name = `${resource.method ?? '*'} ${resource.pathPrefix}`;
       const owner = resource.per === 'token' ? token : clientId;
       applying.push({
