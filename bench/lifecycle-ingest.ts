@@ -1,9 +1,11 @@
 /**
  * Lifecycle receiver ingest: signed events per second and latency through the HTTP receiver
  * (`tollgate receivers`, its own process) into Temporal, against the same events sent straight from a Temporal
- * client (signal-with-start, the ceiling) in the same run. Phases alternate (client, HTTP, client, HTTP, …) so
- * that neither path gets a fresher server. Every event is a new installation (a workflow start + signal). No worker
- * runs: this measures acceptance, not provisioning.
+ * client (signal-with-start, the ceiling) in the same run, and through two floor receivers (bench/ingest-floor-
+ * receiver.ts: HTTP + the Temporal call and nothing else, over grpc-js and over the native connection) that say what
+ * any receiver costs on this machine. Phases alternate (client, receivers, floors, client, …) so that no path gets a
+ * fresher server. Every event is a new installation (a workflow start + signal). No worker runs: this measures
+ * acceptance, not provisioning. Rates count accepted (2xx) events only.
  *
  * Settings: BENCH_INGEST_EVENTS (default 2000 per path), BENCH_INGEST_CONCURRENCY (default 32 in flight),
  * BENCH_INGEST_BURST (default 200 in flight: a second, burst-shaped measurement), BENCH_PROFILE_RECEIVERS (a
@@ -12,9 +14,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { signalInstallation } from '../client/installations';
 import { forEachLimited } from '../platform/concurrency';
+import { LIFECYCLE_PATH } from '../receivers/lifecycle';
 import { LifecyclePayloadSchema, toInstallationEvent } from '../receivers/lifecycle-event';
 import { startTestStack, type TestStack } from '../test/harness/stack';
-import { freePort, machine, percentile, round, startTollgate, writeResults, type ProcessStats } from './support';
+import { freePort, machine, percentile, round, startBenchProgram, startTollgate, writeResults, type ProcessStats, type TollgateProcess } from './support';
 
 const EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 32);
@@ -23,6 +26,8 @@ const ROUNDS = 4;
 
 interface PathFigures {
   events: number;
+  /** Answered 2xx (HTTP) or resolved (client): the event is in Temporal. */
+  accepted: number;
   errors: number;
   statuses: Record<string, number>;
   eventsPerSecond: number;
@@ -69,7 +74,7 @@ async function run(count: number, concurrency: number, send: (index: number) => 
       }
       latencies.push(performance.now() - t0);
       statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status !== '202' && status !== 'ok') errors++;
+      if (status !== 'ok' && !/^2\d\d$/.test(status)) errors++;
     },
   );
   return { latencies, errors, statuses, elapsedMs: performance.now() - started };
@@ -80,23 +85,33 @@ function figures(samples: Sample[]): PathFigures {
   const statuses: Record<string, number> = {};
   for (const sample of samples) for (const [k, v] of Object.entries(sample.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
   const elapsed = samples.reduce((total, s) => total + s.elapsedMs, 0);
+  const accepted = Object.entries(statuses)
+    .filter(([status]) => status === 'ok' || /^2\d\d$/.test(status))
+    .reduce((total, [, count]) => total + count, 0);
   return {
     events: latencies.length,
+    accepted,
     errors: samples.reduce((total, s) => total + s.errors, 0),
     statuses,
-    eventsPerSecond: round((latencies.length / elapsed) * 1000, 1),
+    eventsPerSecond: round((accepted / elapsed) * 1000, 1),
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: round(latencies.at(-1) ?? 0, 1),
   };
 }
 
+/** An HTTP receiver measured beside the client: `tollgate receivers`, or a floor receiver. */
+interface Receiver {
+  key: 'receivers' | 'floorGrpcJs' | 'floorNative';
+  label: string;
+  url: string;
+  process: TollgateProcess;
+}
+
 async function main(): Promise<void> {
   const stack = await startTestStack({ worker: false, receivers: false });
-  const port = await freePort();
   const profile = process.env.BENCH_PROFILE_RECEIVERS ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_RECEIVERS}`] : [];
-  const receivers = await startTollgate('receivers', { ...stack.env, RECEIVER_PORT: String(port), RECEIVER_MAX_IN_FLIGHT: '1024' }, 'receivers listening', profile);
-  const url = `http://127.0.0.1:${port}/v1/genesys/lifecycle`;
+  const receivers: Receiver[] = [];
   const runId = randomUUID().slice(0, 8);
 
   const viaClient = (label: string) => async (index: number) => {
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
     await signalInstallation(stack.client, stack.taskQueue, toInstallationEvent(LifecyclePayloadSchema.parse(body), new Date()));
     return 'ok';
   };
-  const viaHttp = (label: string) => async (index: number) => {
+  const viaHttp = (url: string, label: string) => async (index: number) => {
     const raw = JSON.stringify(payload(stack, runId, label, index));
     const response = await fetch(url, {
       method: 'POST',
@@ -120,36 +135,65 @@ async function main(): Promise<void> {
   };
 
   try {
+    const port = await freePort();
+    const env = { ...stack.env, RECEIVER_PORT: String(port), RECEIVER_MAX_IN_FLIGHT: '1024' };
+    receivers.push({
+      key: 'receivers',
+      label: 'HTTP receiver (`tollgate receivers`)',
+      url: `http://127.0.0.1:${port}${LIFECYCLE_PATH}`,
+      process: await startTollgate('receivers', env, 'receivers listening', profile),
+    });
+    for (const [key, connection, label] of [
+      ['floorGrpcJs', 'grpc-js', 'floor receiver, grpc-js client'],
+      ['floorNative', 'native', 'floor receiver, native client'],
+    ] as const) {
+      const floorPort = await freePort();
+      receivers.push({
+        key,
+        label,
+        url: `http://127.0.0.1:${floorPort}${LIFECYCLE_PATH}`,
+        process: await startBenchProgram('ingest-floor-receiver.ts', { ...stack.env, RECEIVER_PORT: String(floorPort), INGEST_FLOOR_CONNECTION: connection }, 'floor receiver listening'),
+      });
+    }
+
     // Warm-up: connections, JIT, the server's caches.
     await run(100, CONCURRENCY, viaClient('warm-client'));
-    await run(100, CONCURRENCY, viaHttp('warm-http'));
+    for (const receiver of receivers) await run(100, CONCURRENCY, viaHttp(receiver.url, `warm-${receiver.key}`));
 
     const measure = async (concurrency: number, tag: string) => {
       const client: Sample[] = [];
-      const http: Sample[] = [];
-      let receiverCpu = 0;
+      const http = new Map<Receiver, { samples: Sample[]; cpuSeconds: number }>(receivers.map((r) => [r, { samples: [], cpuSeconds: 0 }]));
       const perRound = Math.ceil(EVENTS / ROUNDS);
+      // Phases alternate (client, each receiver, client, …) so that no path gets a fresher server.
       for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
         client.push(await run(perRound, concurrency, viaClient(`${tag}-client-${roundIndex}`)));
-        const before = receivers.stats().cpuSeconds;
-        http.push(await run(perRound, concurrency, viaHttp(`${tag}-http-${roundIndex}`)));
-        receiverCpu += receivers.stats().cpuSeconds - before;
+        for (const receiver of receivers) {
+          const entry = http.get(receiver) as { samples: Sample[]; cpuSeconds: number };
+          const before = receiver.process.stats().cpuSeconds;
+          entry.samples.push(await run(perRound, concurrency, viaHttp(receiver.url, `${tag}-${receiver.key}-${roundIndex}`)));
+          entry.cpuSeconds += receiver.process.stats().cpuSeconds - before;
+        }
       }
       const clientFigures = figures(client);
-      const httpFigures = figures(http);
-      return {
-        concurrency,
-        client: clientFigures,
-        http: httpFigures,
-        ratio: round(httpFigures.eventsPerSecond / clientFigures.eventsPerSecond, 2),
-        receiverCpuSecondsDuringHttp: round(receiverCpu, 2),
-        receiverCpuMsPerEvent: round((receiverCpu * 1000) / httpFigures.events, 2),
-      };
+      const paths = receivers.map((receiver) => {
+        const entry = http.get(receiver) as { samples: Sample[]; cpuSeconds: number };
+        const pathFigures = figures(entry.samples);
+        return {
+          key: receiver.key,
+          label: receiver.label,
+          ...pathFigures,
+          ratio: round(pathFigures.eventsPerSecond / clientFigures.eventsPerSecond, 2),
+          cpuSeconds: round(entry.cpuSeconds, 2),
+          cpuMsPerAcceptedEvent: round((entry.cpuSeconds * 1000) / Math.max(1, pathFigures.accepted), 2),
+        };
+      });
+      return { concurrency, client: clientFigures, paths };
     };
 
     const steady = await measure(CONCURRENCY, 'steady');
     const burst = await measure(BURST, 'burst');
-    const receiverStats: ProcessStats = await receivers.stop();
+    const processes: Record<string, ProcessStats> = {};
+    for (const receiver of receivers) processes[receiver.key] = await receiver.process.stop();
     const result = {
       benchmark: 'lifecycle-ingest',
       at: new Date().toISOString(),
@@ -157,35 +201,44 @@ async function main(): Promise<void> {
       eventsPerPath: EVENTS,
       steady,
       burst,
-      receiverProcess: receiverStats,
+      processes,
       notes: [
-        'client = signal-with-start of installation:<org>:<integration> from a Temporal client in the benchmark process (parse + identity included)',
-        'http = the same events signed (HMAC-SHA256) and POSTed to `tollgate receivers` in its own process; 2xx only after Temporal accepted',
+        'client = signal-with-start of installation:<org>:<integration> from a Temporal client (grpc-js Connection) in the benchmark process (parse + identity included)',
+        'receivers = the same events signed (HMAC-SHA256) and POSTed to `tollgate receivers` in its own process; 2xx only after Temporal accepted',
+        'floor = bench/ingest-floor-receiver.ts in its own process: node:http, the same parse, identity and signal-with-start, nothing else (no signature check, express, flood guard, ack deadline, logs, metrics), over grpc-js or the native (Rust core) connection',
+        'events/s and ratios count accepted events (2xx) only: a 503 is an event the sender must deliver again',
+        'CPU per event = CPU of that receiver process during its own phases ÷ accepted events',
         'every event is a new installation workflow; no worker runs during the measurement',
         'Temporal: the dev server (SQLite) of `npm run bench`, on the same machine',
       ],
     };
-    const row = (label: string, figures: PathFigures) =>
-      `| ${label} | ${figures.events} | ${figures.eventsPerSecond} | ${figures.p50Ms} | ${figures.p99Ms} | ${figures.maxMs} | ${figures.errors} |`;
+    const rows = (set: typeof steady) => [
+      `| Temporal client, ${set.concurrency} in flight | ${set.client.accepted} / ${set.client.events} | ${set.client.eventsPerSecond} | 1 | ${set.client.p50Ms} | ${set.client.p99Ms} | ${set.client.errors} | — |`,
+      ...set.paths.map(
+        (path) =>
+          `| ${path.label}, ${set.concurrency} in flight | ${path.accepted} / ${path.events} | ${path.eventsPerSecond} | ${path.ratio} | ${path.p50Ms} | ${path.p99Ms} | ${path.errors} | ${path.cpuMsPerAcceptedEvent} |`,
+      ),
+    ];
+    const receiversAt = (set: typeof steady) => set.paths.find((path) => path.key === 'receivers') as (typeof set.paths)[number];
     const markdown = [
       `### Lifecycle ingest (${result.at.slice(0, 10)}, ${result.machine.cpus} CPUs, Node ${result.machine.node})`,
       '',
-      '| path | events | events/s | p50 ms | p99 ms | max ms | non-2xx / errors |',
-      '|---|---|---|---|---|---|---|',
-      row(`Temporal client, ${steady.concurrency} in flight`, steady.client),
-      row(`HTTP receiver, ${steady.concurrency} in flight`, steady.http),
-      row(`Temporal client, ${burst.concurrency} in flight`, burst.client),
-      row(`HTTP receiver, ${burst.concurrency} in flight`, burst.http),
+      '| path | accepted / sent | accepted events/s | ÷ client | p50 ms | p99 ms | non-2xx / errors | receiver CPU ms per event |',
+      '|---|---|---|---|---|---|---|---|',
+      ...rows(steady),
+      ...rows(burst),
       '',
-      `Ratio HTTP / client: **${steady.ratio}** at ${steady.concurrency} in flight, **${burst.ratio}** at ${burst.concurrency} in flight.`,
-      `Receiver CPU per event: **${steady.receiverCpuMsPerEvent} ms** at ${steady.concurrency} in flight, **${burst.receiverCpuMsPerEvent} ms** at ${burst.concurrency} in flight (CPU of the receivers process during the HTTP phases ÷ events).`,
-      `Receiver process: ${receiverStats.cpuSeconds} CPU s in total (${steady.receiverCpuSecondsDuringHttp} s for the steady HTTP phases, ${burst.receiverCpuSecondsDuringHttp} s for the burst ones), peak RSS ${receiverStats.peakRssMb} MB.`,
-      `HTTP statuses: steady ${JSON.stringify(steady.http.statuses)}, burst ${JSON.stringify(burst.http.statuses)}.`,
+      `Ratio \`tollgate receivers\` / client: **${receiversAt(steady).ratio}** at ${steady.concurrency} in flight, **${receiversAt(burst).ratio}** at ${burst.concurrency} in flight.`,
+      `Receiver CPU per accepted event: **${receiversAt(steady).cpuMsPerAcceptedEvent} ms** at ${steady.concurrency} in flight, **${receiversAt(burst).cpuMsPerAcceptedEvent} ms** at ${burst.concurrency} in flight; the floor receivers (HTTP + the Temporal call, nothing else) in the rows below it.`,
+      `Peak RSS: ${Object.entries(processes)
+        .map(([key, stats]) => `${key} ${stats.peakRssMb} MB`)
+        .join(', ')}.`,
+      `HTTP statuses: ${[...steady.paths, ...burst.paths].map((path) => `${path.key} ${JSON.stringify(path.statuses)}`).join('; ')}.`,
     ].join('\n');
     writeResults('lifecycle-ingest', result, markdown);
     process.stdout.write(`${markdown}\n`);
   } finally {
-    if (receivers.child.exitCode === null) await receivers.stop().catch(() => undefined);
+    for (const receiver of receivers) if (receiver.process.child.exitCode === null) await receiver.process.stop().catch(() => undefined);
     await stack.close();
   }
 }

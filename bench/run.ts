@@ -10,7 +10,7 @@ import { startTestServices } from '../test/global-setup';
 import globalTeardown from '../test/global-teardown';
 
 const here = __dirname;
-const NOT_BENCHMARKS = new Set(['run.ts', 'support.ts', 'history-breakdown.ts', 'storm-ceiling-worker.ts']);
+const NOT_BENCHMARKS = new Set(['run.ts', 'support.ts', 'history-breakdown.ts', 'storm-ceiling-worker.ts', 'ingest-floor-receiver.ts']);
 
 function benchmarks(): string[] {
   return readdirSync(here)
