@@ -183,7 +183,8 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env, option
       await deps.genesys.close();
     });
 
-    const receivers = await startReceivers({ config, logger, temporal: client });
+    // Their own connection, made on first use through the core, as `tollgate receivers` makes it.
+    const receivers = await startReceivers({ config, logger });
     stops.push(() => receivers.close());
 
     let demo: DemoObject[] = [];

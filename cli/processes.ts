@@ -100,6 +100,8 @@ export async function runReceiversProcess(options: ProcessOptions = {}): Promise
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-receivers', ...logDestination(options) });
   const { signal } = untilSignal();
+  // Before the (lazy, native) Temporal connection: the core's own logs come out through our logger.
+  installTemporalRuntime({ logger });
   const receivers = await startReceivers({ config, logger });
   logger.info({ url: receivers.url }, 'receivers listening');
   if (options.json) {

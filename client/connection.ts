@@ -1,11 +1,14 @@
 /**
  * The connection every client-side caller shares (receivers, CLI, schedules, activities that talk to other
  * workflows, tests, benchmarks). Works against the local dev server, a self-hosted cluster (mTLS) or Temporal Cloud
- * (mTLS or API key). The worker's own NativeConnection takes the same options (worker.ts).
+ * (mTLS or API key). The Rust core's NativeConnection (the worker's, and the receivers' lazy one) takes the same
+ * settings (nativeConnectionOptions).
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { TemporalConfig } from '../platform/config';
+import { LazyNativeConnection } from './native-connection';
 
 /** The address to reach: the configured one, else the dev server's port on loopback. */
 export function temporalAddress(config: TemporalConfig): string {
@@ -33,10 +36,16 @@ export function connectionOptions(config: TemporalConfig, address = temporalAddr
   return options;
 }
 
-/** A client whose connection is made on first use: a process that must start while Temporal is down (the
- * receivers, which then report themselves unready and answer 503) uses it. */
+/** The same settings for the Rust core's NativeConnection (the worker's connection, and the receivers'). */
+export function nativeConnectionOptions(config: TemporalConfig, address = temporalAddress(config)): NativeConnectionOptions {
+  const { tls } = connectionOptions(config, address);
+  return { address, tls: tls ?? undefined, apiKey: config.apiKey };
+}
+
+/** A client whose connection (through the Rust core) is made on first use: a process that must start while
+ * Temporal is down (the receivers, which then report themselves unready and answer 503) uses it. */
 export function lazyClient(config: TemporalConfig): Client {
-  return new Client({ connection: Connection.lazy(connectionOptions(config)), namespace: config.namespace });
+  return new Client({ connection: new LazyNativeConnection(nativeConnectionOptions(config)), namespace: config.namespace });
 }
 
 /** Connects and returns a client of the configured namespace; `connectTimeoutMs` bounds the first connection

@@ -1,5 +1,6 @@
 /**
- * The Temporal SDK's process-wide Runtime for long-running processes (`tollgate dev`, `tollgate worker`): its
+ * The Temporal SDK's process-wide Runtime for long-running processes (`tollgate dev`, `tollgate worker`,
+ * `tollgate receivers`, whose connection goes through the core too): its
  * logger is our pino logger, so workflow `log` calls (replay-safe) and activity `log` calls come out as structured
  * JSON carrying `workflowId`, `runId`, `workflowType`, `activityType`, `taskQueue`; and it serves worker metrics for
  * Prometheus. Runtime.install must run before any connection or worker is created.
@@ -62,11 +63,13 @@ export function workflowBundleLogger(logger: Logger): TemporalLogger {
   };
 }
 
-export function installTemporalRuntime(options: { logger: Logger; metricsBindAddress: string }): void {
+/** `metricsBindAddress`: where the core serves its Prometheus metrics (the worker); without it, none (the receivers,
+ * whose own /metrics says what they do). */
+export function installTemporalRuntime(options: { logger: Logger; metricsBindAddress?: string }): void {
   Runtime.install({
     logger: new PinoTemporalLogger(options.logger.child({ component: 'temporal' })),
     // Our processes own their shutdown order (workers drain before connections and databases close).
     shutdownSignals: [],
-    telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } },
+    ...(options.metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } } : {}),
   });
 }
