@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       `Peak RSS: ${Object.entries(processes)
         .map(([key, stats]) => `${key} ${stats.peakRssMb} MB`)
         .join(', ')}.`,
-      `HTTP statuses: ${[...steady.paths, ...burst.paths].map((path) => `${path.key} ${JSON.stringify(path.statuses)}`).join('; ')}.`,
+      `HTTP statuses: ${[steady, burst].map((set) => `at ${set.concurrency} in flight ${set.paths.map((path) => `${path.key} ${JSON.stringify(path.statuses)}`).join(', ')}`).join('; ')}.`,
     ].join('\n');
     writeResults('lifecycle-ingest', result, markdown);
     process.stdout.write(`${markdown}\n`);
