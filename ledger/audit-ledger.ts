@@ -19,6 +19,8 @@ import type { LedgerKind, LedgerRecord, LedgerRow } from '../workflows/ledger-re
 /** sha256('tollgate audit ledger v1'): the `prev_hash` of the first row ever written. */
 export const GENESIS_HASH = 'fcf459a4bf5311bda93920ec0e070ec2ac59c7453c1a7c8646ce1b2d3043ec1f';
 const LEDGER_VERSION = 1;
+/** Rows per INSERT statement of an append (8 parameters a row, under PostgreSQL's 65,535). */
+const INSERT_CHUNK = 1000;
 /** Rows read per round trip by verify, export and list. */
 const PAGE = 1000;
 
@@ -71,7 +73,11 @@ export interface LedgerFilter {
 export class AuditLedger {
   constructor(private readonly pool: Pool) {}
 
-  /** Appends the records in order (one transaction); records whose key exists are returned unchanged. */
+  /**
+   * Appends the records in order (one transaction); records whose key exists are returned unchanged. Four round
+   * trips whatever the number of records: the head under its lock, the keys already there, one multi-row insert,
+   * the new head.
+   */
   async append(records: LedgerRecord[], now: () => Date = () => new Date()): Promise<LedgerRow[]> {
     if (records.length === 0) return [];
     return this.transaction(async (client) => {
@@ -80,12 +86,18 @@ export class AuditLedger {
       );
       let seq = Number(head.rows[0].last_seq);
       let prevHash = head.rows[0].last_hash;
+      // After the lock: a concurrent append of the same key has committed by now, and is found here.
+      const existing = await client.query<StoredRow>('SELECT * FROM tollgate.audit_events WHERE event_key = ANY($1::text[])', [
+        [...new Set(records.map((record) => record.key))],
+      ]);
+      const known = new Map<string, LedgerRow>(existing.rows.map((row) => [row.event_key, toRow(row)]));
       const rows: LedgerRow[] = [];
+      const inserts: unknown[][] = [];
       for (const record of records) {
-        // After the lock: a concurrent append of the same key has committed by now, and is found here.
-        const existing = await client.query<StoredRow>('SELECT * FROM tollgate.audit_events WHERE event_key = $1', [record.key]);
-        if (existing.rows[0]) {
-          rows.push(toRow(existing.rows[0]));
+        // A key already stored, or appearing twice in this batch: the first one stands.
+        const found = known.get(record.key);
+        if (found) {
+          rows.push(found);
           continue;
         }
         seq += 1;
@@ -100,15 +112,21 @@ export class AuditLedger {
           data: record.data,
         } satisfies RecordContent);
         const hash = chainHash(prevHash, content);
-        await client.query(
-          `INSERT INTO tollgate.audit_events (seq, recorded_at, event_key, kind, subject, content, prev_hash, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [seq, recordedAt, record.key, record.kind, record.subject, content, prevHash, hash],
-        );
-        rows.push({ ...record, seq, recordedAt, hash, prevHash });
+        inserts.push([seq, recordedAt, record.key, record.kind, record.subject, content, prevHash, hash]);
+        const row: LedgerRow = { ...record, seq, recordedAt, hash, prevHash };
+        rows.push(row);
+        known.set(record.key, row);
         prevHash = hash;
       }
-      await client.query('UPDATE tollgate.audit_chain SET last_seq = $1, last_hash = $2 WHERE id = 1', [seq, prevHash]);
+      for (let start = 0; start < inserts.length; start += INSERT_CHUNK) {
+        const chunk = inserts.slice(start, start + INSERT_CHUNK);
+        const values = chunk.map((_, index) => `(${Array.from({ length: 8 }, (__, column) => `$${index * 8 + column + 1}`).join(', ')})`);
+        await client.query(
+          `INSERT INTO tollgate.audit_events (seq, recorded_at, event_key, kind, subject, content, prev_hash, hash) VALUES ${values.join(', ')}`,
+          chunk.flat(),
+        );
+      }
+      if (inserts.length > 0) await client.query('UPDATE tollgate.audit_chain SET last_seq = $1, last_hash = $2 WHERE id = 1', [seq, prevHash]);
       return rows;
     });
   }

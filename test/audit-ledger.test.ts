@@ -66,6 +66,24 @@ describe('the audit ledger', () => {
     expect(await ledger.list({ subject: 'change:c1' })).toHaveLength(1);
   });
 
+  it('appends a batch in order in one transaction: a key already stored or repeated in the batch is written once', async () => {
+    const [stored] = await ledger.append([record('change:c2:approval:alice', { principal: 'alice' })]);
+    const rows = await ledger.append([
+      record('change:c2:approval:bob'),
+      record('change:c2:approval:alice', { principal: 'not alice' }),
+      record('change:c2:approval:bob', { principal: 'bob again' }),
+      record('change:c2:approval:carol'),
+    ]);
+    expect(rows.map((row) => row.key)).toEqual(['change:c2:approval:bob', 'change:c2:approval:alice', 'change:c2:approval:bob', 'change:c2:approval:carol']);
+    expect(rows[1]).toMatchObject({ seq: stored.seq, data: { principal: 'alice' } });
+    expect(rows[2]).toMatchObject({ seq: rows[0].seq, data: { principal: 'bob' } });
+    expect(rows[3].seq).toBe(rows[0].seq + 1);
+    expect(rows[3].prevHash).toBe(rows[0].hash);
+    const listed = await ledger.list({ subject: 'change:c2' });
+    expect(listed.map((row) => row.key)).toEqual(['change:c2:approval:alice', 'change:c2:approval:bob', 'change:c2:approval:carol']);
+    expect(await ledger.verify()).toMatchObject({ ok: true });
+  });
+
   it('forms one gapless chain from many concurrent writers, and verify walks it intact', async () => {
     const writers = Array.from({ length: 8 }, (_, writer) =>
       Promise.all(Array.from({ length: 10 }, (__, n) => ledger.append([record(`change:w${writer}:approval:n${n}`)]))),
