@@ -183,7 +183,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env, option
       await deps.genesys.close();
     });
 
-    // Their own connection, made on first use through the core, as `tollgate receivers` makes it.
+    // Their own connection, made on first use, as `tollgate receivers` makes it.
     const receivers = await startReceivers({ config, logger });
     stops.push(() => receivers.close());
 

@@ -1,8 +1,8 @@
 /**
  * The connection every client-side caller shares (receivers, CLI, schedules, activities that talk to other
  * workflows, tests, benchmarks). Works against the local dev server, a self-hosted cluster (mTLS) or Temporal Cloud
- * (mTLS or API key). The Rust core's NativeConnection (the worker's, and the receivers' lazy one) takes the same
- * settings (nativeConnectionOptions).
+ * (mTLS or API key). The Rust core's NativeConnection (the worker's, and the receivers' when
+ * RECEIVER_TEMPORAL_CONNECTION=native) takes the same settings (nativeConnectionOptions).
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
@@ -42,10 +42,12 @@ export function nativeConnectionOptions(config: TemporalConfig, address = tempor
   return { address, tls: tls ?? undefined, apiKey: config.apiKey };
 }
 
-/** A client whose connection (through the Rust core) is made on first use: a process that must start while
- * Temporal is down (the receivers, which then report themselves unready and answer 503) uses it. */
-export function lazyClient(config: TemporalConfig): Client {
-  return new Client({ connection: new LazyNativeConnection(nativeConnectionOptions(config)), namespace: config.namespace });
+/** A client whose connection is made on first use: a process that must start while Temporal is down (the
+ * receivers, which then report themselves unready and answer 503) uses it. `native`: through the Rust core
+ * (client/native-connection.ts) instead of grpc-js. */
+export function lazyClient(config: TemporalConfig, kind: 'grpc-js' | 'native' = 'grpc-js'): Client {
+  const connection = kind === 'native' ? new LazyNativeConnection(nativeConnectionOptions(config)) : Connection.lazy(connectionOptions(config));
+  return new Client({ connection, namespace: config.namespace });
 }
 
 /** Connects and returns a client of the configured namespace; `connectTimeoutMs` bounds the first connection

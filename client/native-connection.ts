@@ -1,8 +1,10 @@
 /**
  * A client connection through the Temporal SDK's Rust core (NativeConnection, the worker's connection), made on
- * first use and made again after a failed attempt — for the receivers, which must start, and answer 503, while
- * Temporal is down (issue 12), and whose one job per webhook is a Temporal call: through the core it costs less CPU
- * than through grpc-js (issue 14; side by side in `bench/results/lifecycle-ingest.md`).
+ * first use and made again after a failed attempt — for the receivers with RECEIVER_TEMPORAL_CONNECTION=native:
+ * they must start, and answer 503, while Temporal is down (issue 12), and their one job per webhook is a Temporal
+ * call, which through the core costs less CPU than through grpc-js (issue 14; side by side in
+ * `bench/results/lifecycle-ingest.md`). The price: each call crosses to the core's threads and back, which on a
+ * saturated machine adds latency (`bench/results/lifecycle-storm.md`); grpc-js stays the default.
  *
  * NativeConnection itself only connects eagerly (its `connect` fails when the server refuses). This wraps it: the
  * services encode requests as usual and hand them to the connection once it exists; the call context (deadline,

@@ -1,6 +1,6 @@
 /**
  * The Temporal SDK's process-wide Runtime for long-running processes (`tollgate dev`, `tollgate worker`,
- * `tollgate receivers`, whose connection goes through the core too): its
+ * `tollgate receivers`, whose connection may go through the core too): its
  * logger is our pino logger, so workflow `log` calls (replay-safe) and activity `log` calls come out as structured
  * JSON carrying `workflowId`, `runId`, `workflowType`, `activityType`, `taskQueue`; and it serves worker metrics for
  * Prometheus. Runtime.install must run before any connection or worker is created.

@@ -138,7 +138,7 @@ describe('the process commands with --json', () => {
   });
 });
 
-describe('the receivers with Temporal unreachable', () => {
+describe.each(['grpc-js', 'native'] as const)('the receivers (%s connection) with Temporal unreachable', (connection) => {
   const secret = 'fail-fast-secret';
   let receivers: RunningReceivers | undefined;
 
@@ -148,7 +148,13 @@ describe('the receivers with Temporal unreachable', () => {
   });
 
   const start = async (address: string) => {
-    const config = loadConfig({ TEMPORAL_ADDRESS: address, RECEIVER_PORT: '0', LIFECYCLE_WEBHOOK_SECRETS: secret, LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: address,
+      RECEIVER_PORT: '0',
+      RECEIVER_TEMPORAL_CONNECTION: connection,
+      LIFECYCLE_WEBHOOK_SECRETS: secret,
+      LOG_LEVEL: 'silent',
+    });
     receivers = await startReceivers({ config, logger: createLogger({ level: 'silent' }) });
     return { receivers, ackTimeoutMs: config.receivers.ackTimeoutMs };
   };

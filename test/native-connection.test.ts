@@ -1,17 +1,22 @@
 /**
  * The receivers' Temporal connection (client/native-connection.ts): the Rust core's NativeConnection, made on first
  * use, again after a refused attempt, within each call's deadline, across a server restart, against real dev
- * servers.
+ * servers; and the receivers on it (RECEIVER_TEMPORAL_CONNECTION=native) end to end. Their fail-fast behaviour is
+ * held by test/fail-fast.test.ts for both connections.
  */
-import { Client, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionClosedError, LazyNativeConnection } from '../client/native-connection';
+import { loadConfig } from '../platform/config';
 import { freePort, startDevServer } from '../platform/dev-server';
+import { createLogger } from '../platform/logger';
 import { isTemporalUnavailable } from '../receivers/ack';
+import { startReceivers } from '../receivers/server';
+import { installationWorkflowId } from '../workflows/workflow-ids';
 import { stalledServer } from './harness/stalled-server';
 
 jest.setTimeout(60_000);
@@ -141,5 +146,52 @@ describe('LazyNativeConnection', () => {
     const error = await rejection(client.workflow.getHandle('whatever').describe());
     expect([error, (error as { cause?: unknown }).cause].some((e) => e instanceof ConnectionClosedError)).toBe(true);
     expect(attempts()).toBe(0);
+  });
+});
+
+describe('the receivers with RECEIVER_TEMPORAL_CONNECTION=native', () => {
+  it('record a signed lifecycle event in Temporal before answering 202, and report themselves ready', async () => {
+    const secret = 'native-receivers-secret';
+    const taskQueue = `native-receivers-${randomUUID()}`;
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: address(),
+      RECEIVER_PORT: '0',
+      RECEIVER_TEMPORAL_CONNECTION: 'native',
+      LIFECYCLE_WEBHOOK_SECRETS: secret,
+      LOG_LEVEL: 'silent',
+    });
+    const receivers = await startReceivers({ config, logger: createLogger({ level: 'silent' }), taskQueue });
+    const checker = await Connection.connect({ address: address() });
+    try {
+      expect((await fetch(`${receivers.url}/readyz`)).status).toBe(200);
+      const orgId = `org-native-${randomUUID().slice(0, 8)}`;
+      const body = JSON.stringify({
+        event: 'installed',
+        integrationId: 'integration-native',
+        orgId,
+        tenantId: `tenant_${orgId}`,
+        configuration: {},
+        eventTimestamp: new Date().toISOString(),
+      });
+      const response = await fetch(`${receivers.url}/v1/genesys/lifecycle`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-genesys-signature': createHmac('sha256', secret).update(body).digest('hex'),
+          'x-genesys-event-timestamp': new Date().toISOString(),
+        },
+        body,
+      });
+      expect(response.status).toBe(202);
+      // Read back through a separate (grpc-js) client: the event is in the installation workflow's history.
+      const handle = new Client({ connection: checker }).workflow.getHandle(installationWorkflowId(orgId, 'integration-native'));
+      const history = await handle.fetchHistory();
+      const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes);
+      expect(signals).toHaveLength(1);
+      await handle.terminate('test over');
+    } finally {
+      await receivers.close();
+      await checker.close();
+    }
   });
 });
