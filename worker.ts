@@ -12,7 +12,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from
 import type { Activities } from './activities';
 import { createAlertSender } from './activities/alerts';
 import type { ActivityDeps } from './activities/deps';
-import { nativeConnectionOptions, temporalAddress } from './client/connection';
+import { connectionOptions, temporalAddress } from './client/connection';
 import { AllowedSignersFile } from './approvals/allowed-signers';
 import { GenesysClient } from './genesys/client';
 import { RequestBudget } from './genesys/request-budget';
@@ -116,5 +116,6 @@ export async function runWorkers(workers: Worker[], signal?: AbortSignal): Promi
 
 /** Opens the worker's own connection to Temporal (TLS / API key per config). */
 export async function connectWorker(config: Config, address = temporalAddress(config.temporal)): Promise<NativeConnection> {
-  return NativeConnection.connect(nativeConnectionOptions(config.temporal, address));
+  const { tls } = connectionOptions(config.temporal, address);
+  return NativeConnection.connect({ address, tls: tls ?? undefined, apiKey: config.temporal.apiKey });
 }

@@ -1,8 +1,7 @@
 /**
  * Lifecycle receiver ingest: signed events per second and latency through the HTTP receiver
  * (`tollgate receivers`, its own process) into Temporal, against the same events sent straight from a Temporal
- * client (signal-with-start, the ceiling) in the same run, with the receivers' default connection (grpc-js) and
- * with RECEIVER_TEMPORAL_CONNECTION=native, and through two floor receivers (bench/ingest-floor-
+ * client (signal-with-start, the ceiling) in the same run, and through two floor receivers (bench/ingest-floor-
  * receiver.ts: HTTP + the Temporal call and nothing else, over grpc-js and over the native connection) that say what
  * any receiver costs on this machine. Phases alternate (client, receivers, floors, client, …) so that no path gets a
  * fresher server. Every event is a new installation (a workflow start + signal). No worker runs: this measures
@@ -103,7 +102,7 @@ function figures(samples: Sample[]): PathFigures {
 
 /** An HTTP receiver measured beside the client: `tollgate receivers`, or a floor receiver. */
 interface Receiver {
-  key: 'receivers' | 'receiversNative' | 'floorGrpcJs' | 'floorNative';
+  key: 'receivers' | 'floorGrpcJs' | 'floorNative';
   label: string;
   url: string;
   process: TollgateProcess;
@@ -143,13 +142,6 @@ async function main(): Promise<void> {
       label: 'HTTP receiver (`tollgate receivers`)',
       url: `http://127.0.0.1:${port}${LIFECYCLE_PATH}`,
       process: await startTollgate('receivers', env, 'receivers listening', profile),
-    });
-    const nativePort = await freePort();
-    receivers.push({
-      key: 'receiversNative',
-      label: '`tollgate receivers`, RECEIVER_TEMPORAL_CONNECTION=native',
-      url: `http://127.0.0.1:${nativePort}${LIFECYCLE_PATH}`,
-      process: await startTollgate('receivers', { ...env, RECEIVER_PORT: String(nativePort), RECEIVER_TEMPORAL_CONNECTION: 'native' }, 'receivers listening'),
     });
     for (const [key, connection, label] of [
       ['floorGrpcJs', 'grpc-js', 'floor receiver, grpc-js client'],
@@ -212,7 +204,7 @@ async function main(): Promise<void> {
       processes,
       notes: [
         'client = signal-with-start of installation:<org>:<integration> from a Temporal client (grpc-js Connection) in the benchmark process (parse + identity included)',
-        'receivers = the same events signed (HMAC-SHA256) and POSTed to `tollgate receivers` in its own process; 2xx only after Temporal accepted; once with its default connection (grpc-js), once with RECEIVER_TEMPORAL_CONNECTION=native',
+        'receivers = the same events signed (HMAC-SHA256) and POSTed to `tollgate receivers` in its own process; 2xx only after Temporal accepted',
         'floor = bench/ingest-floor-receiver.ts in its own process: node:http, the same parse, identity and signal-with-start, nothing else (no signature check, express, flood guard, ack deadline, logs, metrics), over grpc-js or the native (Rust core) connection',
         'events/s and ratios count accepted events (2xx) only: a 503 is an event the sender must deliver again',
         'CPU per event = CPU of that receiver process during its own phases ÷ accepted events',
@@ -227,11 +219,7 @@ async function main(): Promise<void> {
           `| ${path.label}, ${set.concurrency} in flight | ${path.accepted} / ${path.events} | ${path.eventsPerSecond} | ${path.ratio} | ${path.p50Ms} | ${path.p99Ms} | ${path.errors} | ${path.cpuMsPerAcceptedEvent} |`,
       ),
     ];
-    const at = (set: typeof steady, key: Receiver['key']) => set.paths.find((path) => path.key === key) as (typeof set.paths)[number];
-    const summary = (key: Receiver['key'], name: string) => [
-      `Ratio ${name} / client: **${at(steady, key).ratio}** at ${steady.concurrency} in flight, **${at(burst, key).ratio}** at ${burst.concurrency} in flight;`,
-      `receiver CPU per accepted event: **${at(steady, key).cpuMsPerAcceptedEvent} ms** and **${at(burst, key).cpuMsPerAcceptedEvent} ms**.`,
-    ].join(' ');
+    const receiversAt = (set: typeof steady) => set.paths.find((path) => path.key === 'receivers') as (typeof set.paths)[number];
     const markdown = [
       `### Lifecycle ingest (${result.at.slice(0, 10)}, ${result.machine.cpus} CPUs, Node ${result.machine.node})`,
       '',
@@ -240,9 +228,8 @@ async function main(): Promise<void> {
       ...rows(steady),
       ...rows(burst),
       '',
-      summary('receivers', '`tollgate receivers` (grpc-js, the default)'),
-      summary('receiversNative', '`tollgate receivers` (native)'),
-      'The floor receivers (HTTP + the Temporal call, nothing else) say what any receiver costs here.',
+      `Ratio \`tollgate receivers\` / client: **${receiversAt(steady).ratio}** at ${steady.concurrency} in flight, **${receiversAt(burst).ratio}** at ${burst.concurrency} in flight.`,
+      `Receiver CPU per accepted event: **${receiversAt(steady).cpuMsPerAcceptedEvent} ms** at ${steady.concurrency} in flight, **${receiversAt(burst).cpuMsPerAcceptedEvent} ms** at ${burst.concurrency} in flight; the floor receivers (HTTP + the Temporal call, nothing else) in the rows below it.`,
       `Peak RSS: ${Object.entries(processes)
         .map(([key, stats]) => `${key} ${stats.peakRssMb} MB`)
         .join(', ')}.`,

@@ -183,8 +183,7 @@ export async function runDev(processEnv: NodeJS.ProcessEnv = process.env, option
       await deps.genesys.close();
     });
 
-    // Their own connection, made on first use, as `tollgate receivers` makes it.
-    const receivers = await startReceivers({ config, logger });
+    const receivers = await startReceivers({ config, logger, temporal: client });
     stops.push(() => receivers.close());
 
     let demo: DemoObject[] = [];

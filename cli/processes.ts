@@ -100,9 +100,6 @@ export async function runReceiversProcess(options: ProcessOptions = {}): Promise
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'tollgate-receivers', ...logDestination(options) });
   const { signal } = untilSignal();
-  // Before any Temporal connection (RECEIVER_TEMPORAL_CONNECTION=native goes through the core): the core's own logs
-  // come out through our logger.
-  installTemporalRuntime({ logger });
   const receivers = await startReceivers({ config, logger });
   logger.info({ url: receivers.url }, 'receivers listening');
   if (options.json) {

@@ -343,9 +343,6 @@ const EnvSchema = z.object({
   // a fast 429 + Retry-After instead of timing out (seed 003, Edge Case 1). See docs/receivers.md.
   RECEIVER_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
   RECEIVER_ACK_TIMEOUT: durationSchema.default(2500),
-  // The receivers' Temporal connection: the SDK's gRPC client (grpc-js, in the event loop) or the Rust core's
-  // (fewer CPU milliseconds an event, more latency when the machine is saturated). docs/receivers.md, "Temporal".
-  RECEIVER_TEMPORAL_CONNECTION: z.enum(['grpc-js', 'native']).default('grpc-js'),
   CONFIG_AUDIT_WEBHOOK_SECRETS: list.optional(),
   CONFIG_AUDIT_SIGNATURE_HEADER: z.string().default('X-Genesys-Signature'),
   CONFIG_AUDIT_SIGNATURE_ENCODING: z.enum(['hex', 'base64']).default('hex'),
@@ -552,8 +549,6 @@ export interface Config {
     bodyLimitBytes: number;
     maxInFlight: number;
     ackTimeoutMs: number;
-    /** How the receivers reach Temporal: `grpc-js` (default) or `native` (the Rust core, client/native-connection.ts). */
-    temporalConnection: 'grpc-js' | 'native';
     configAudit: { secrets: string[]; profile: SignatureProfile };
     lifecycle: { secrets: string[]; profile: SignatureProfile };
     github: { secrets: string[]; profile: SignatureProfile };
@@ -704,7 +699,6 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       bodyLimitBytes: e.RECEIVER_BODY_LIMIT_BYTES,
       maxInFlight: e.RECEIVER_MAX_IN_FLIGHT,
       ackTimeoutMs: e.RECEIVER_ACK_TIMEOUT,
-      temporalConnection: e.RECEIVER_TEMPORAL_CONNECTION,
       configAudit: { secrets: e.CONFIG_AUDIT_WEBHOOK_SECRETS ?? [], profile: profile('CONFIG_AUDIT') },
       lifecycle: { secrets: e.LIFECYCLE_WEBHOOK_SECRETS ?? [], profile: profile('LIFECYCLE') },
       github: { secrets: e.GITHUB_WEBHOOK_SECRETS ?? [], profile: profile('GITHUB') },

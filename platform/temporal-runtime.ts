@@ -1,6 +1,5 @@
 /**
- * The Temporal SDK's process-wide Runtime for long-running processes (`tollgate dev`, `tollgate worker`,
- * `tollgate receivers`, whose connection may go through the core too): its
+ * The Temporal SDK's process-wide Runtime for long-running processes (`tollgate dev`, `tollgate worker`): its
  * logger is our pino logger, so workflow `log` calls (replay-safe) and activity `log` calls come out as structured
  * JSON carrying `workflowId`, `runId`, `workflowType`, `activityType`, `taskQueue`; and it serves worker metrics for
  * Prometheus. Runtime.install must run before any connection or worker is created.
@@ -63,13 +62,11 @@ export function workflowBundleLogger(logger: Logger): TemporalLogger {
   };
 }
 
-/** `metricsBindAddress`: where the core serves its Prometheus metrics (the worker); without it, none (the receivers,
- * whose own /metrics says what they do). */
-export function installTemporalRuntime(options: { logger: Logger; metricsBindAddress?: string }): void {
+export function installTemporalRuntime(options: { logger: Logger; metricsBindAddress: string }): void {
   Runtime.install({
     logger: new PinoTemporalLogger(options.logger.child({ component: 'temporal' })),
     // Our processes own their shutdown order (workers drain before connections and databases close).
     shutdownSignals: [],
-    ...(options.metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } } : {}),
+    telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } },
   });
 }

@@ -32,7 +32,7 @@ export async function startReceivers(options: {
   const logger = options.logger.child({ component: 'receivers' });
   const ownsClient = options.temporal === undefined;
   // Lazy: the receivers start, and say they are unready, while Temporal is down.
-  const temporal = options.temporal ?? lazyClient(config.temporal, config.receivers.temporalConnection);
+  const temporal = options.temporal ?? lazyClient(config.temporal);
   const metrics = createReceiverMetrics();
   const calls = new TemporalCalls();
   const reachability = new TemporalReachability(temporalAddress(config.temporal));

@@ -23,12 +23,6 @@ describe('configuration', () => {
     expect(config.lifecycle.maxDeprovisionShare).toBe(0.1);
   });
 
-  it('takes the receivers\' Temporal connection as grpc-js (default) or native, nothing else', () => {
-    expect(loadConfig({}).receivers.temporalConnection).toBe('grpc-js');
-    expect(loadConfig({ RECEIVER_TEMPORAL_CONNECTION: 'native' }).receivers.temporalConnection).toBe('native');
-    expect(() => loadConfig({ RECEIVER_TEMPORAL_CONNECTION: 'grpc' })).toThrow(/RECEIVER_TEMPORAL_CONNECTION/);
-  });
-
   it('takes the reconciliation guard as a share between 0 and 1', () => {
     expect(loadConfig({ TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE: '0.25' }).lifecycle.maxDeprovisionShare).toBe(0.25);
     expect(() => loadConfig({ TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE: '25' })).toThrow(/TOLLGATE_RECONCILE_MAX_DEPROVISION_SHARE/);

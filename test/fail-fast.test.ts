@@ -7,12 +7,12 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { freePort } from '../platform/dev-server';
-import { stalledServer } from './harness/stalled-server';
 import { startReceivers, type RunningReceivers } from '../receivers/server';
 
 const ROOT = join(__dirname, '..');
@@ -39,6 +39,24 @@ function tollgate(args: string[], env: Record<string, string>): Promise<Run> {
 }
 
 /** A TCP port that accepts connections and never answers: a Temporal server that hangs. */
+async function stalledServer(): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe('the CLI with Temporal unreachable', () => {
   let refused: string;
   beforeAll(async () => {
@@ -138,7 +156,7 @@ describe('the process commands with --json', () => {
   });
 });
 
-describe.each(['grpc-js', 'native'] as const)('the receivers (%s connection) with Temporal unreachable', (connection) => {
+describe('the receivers with Temporal unreachable', () => {
   const secret = 'fail-fast-secret';
   let receivers: RunningReceivers | undefined;
 
@@ -148,13 +166,7 @@ describe.each(['grpc-js', 'native'] as const)('the receivers (%s connection) wit
   });
 
   const start = async (address: string) => {
-    const config = loadConfig({
-      TEMPORAL_ADDRESS: address,
-      RECEIVER_PORT: '0',
-      RECEIVER_TEMPORAL_CONNECTION: connection,
-      LIFECYCLE_WEBHOOK_SECRETS: secret,
-      LOG_LEVEL: 'silent',
-    });
+    const config = loadConfig({ TEMPORAL_ADDRESS: address, RECEIVER_PORT: '0', LIFECYCLE_WEBHOOK_SECRETS: secret, LOG_LEVEL: 'silent' });
     receivers = await startReceivers({ config, logger: createLogger({ level: 'silent' }) });
     return { receivers, ackTimeoutMs: config.receivers.ackTimeoutMs };
   };
