@@ -4,8 +4,19 @@
  * liveness check of the lock. The calls
  * themselves are client/change-gate.ts's: activities reach other workflows through the same door as everyone.
  */
-import { acquireDeployLock, isWorkflowRunning, requestClassification, requestDeployLock } from '../client/change-gate';
-import type { LockGrant } from '../workflows/target-messages';
+import {
+  acquireDeployLock,
+  auditConfirmationProblem,
+  awaitReleaseApplied,
+  isWorkflowRunning,
+  lockHolderProblem,
+  readClassification,
+  readReleasedDeploy,
+  requestClassification,
+  requestDeployLock,
+} from '../client/change-gate';
+import type { DeployOutcome } from '../workflows/change-messages';
+import type { Classification, ClassifyRequest, LockGrant } from '../workflows/target-messages';
 import type { TargetRef } from '../workflows/workflow-ids';
 import type { ActivityDeps } from './deps';
 
@@ -14,6 +25,8 @@ export interface LockRequest {
   changeWorkflowId: string;
   changeId: string;
   taskQueue: string;
+  /** How often the change asked before (a re-ask after a `lockGranted` wake-up is its own update). */
+  ask?: number;
 }
 
 export interface ClassificationRequest {
@@ -46,6 +59,35 @@ export function createCoordinationActivities(deps: Pick<ActivityDeps, 'temporal'
 
     async isWorkflowRunning(workflowId: string): Promise<boolean> {
       return isWorkflowRunning(deps.temporal, workflowId);
+    },
+
+    // Issue 19: the facts behind the messages between workflows, read from the workflow that owns each.
+
+    /** The target, told `release`: what the change itself says it deployed (never the signal's payload). */
+    async readReleasedDeploy(request: { changeWorkflowId: string; target: TargetRef; taskQueue: string }): Promise<{ ok: true; outcome: DeployOutcome } | { ok: false; reason: string }> {
+      return readReleasedDeploy(deps.temporal, request);
+    },
+
+    /** The change, after `release`: waits until the target has applied it (the change stays open for its read). */
+    async awaitReleaseApplied(request: { target: TargetRef; changeWorkflowId: string }): Promise<boolean> {
+      return awaitReleaseApplied(deps.temporal, request);
+    },
+
+    /** The target, on every new holder of its lock: a running change of this deployment, approved, for this object. */
+    async checkLockHolder(request: { changeWorkflowId: string; changeId: string; target: TargetRef; taskQueue: string }): Promise<{ problem?: string }> {
+      const problem = await lockHolderProblem(deps.temporal, request);
+      return problem ? { problem } : {};
+    },
+
+    /** The audit, woken by `classified`: the target's answer to the audit's own request. */
+    async readClassification(request: { target: TargetRef; request: ClassifyRequest }): Promise<Classification | null> {
+      return (await readClassification(deps.temporal, request.target, request.request)) ?? null;
+    },
+
+    /** The change, told `audited`: the audit's own verdict names this change (and its version). */
+    async confirmAudit(request: { auditWorkflowId: string; changeId: string; target: TargetRef; version?: number; taskQueue: string }): Promise<{ problem?: string }> {
+      const problem = await auditConfirmationProblem(deps.temporal, request);
+      return problem ? { problem } : {};
     },
   };
 }

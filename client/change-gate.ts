@@ -19,13 +19,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { canonicalPrincipal } from '../approvals/principal';
 import { TollgateKind, TollgatePullRequest, TollgateRequester, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
 import { auditWorkflow } from '../workflows/audit';
-import type { AuditInput, AuditResult } from '../workflows/audit-messages';
+import { auditVerdictQuery, type AuditInput, type AuditResult } from '../workflows/audit-messages';
 import { canonicalJson } from '../workflows/canonical-json';
 import { changeWorkflow } from '../workflows/change';
 import { decisionStatementText } from '../workflows/change-policy';
 import {
   approveUpdate,
   checkLiveUpdate,
+  deployOutcomeQuery,
   FINAL_STATES,
   pullRequestChangedSignal,
   pullRequestKey,
@@ -36,13 +37,23 @@ import {
   type ChangeInput,
   type ChangeState,
   type ChangeStatus,
+  type DeployOutcome,
   type LiveCheck,
   type RejectRequest,
 } from '../workflows/change-messages';
 import { restoringPatch } from '../workflows/config-merge';
 import { CHANGE_OUTCOME_FAILURE_TYPES, REFUSAL_TYPES } from '../workflows/failures';
 import { targetWorkflow } from '../workflows/target';
-import { acquireLockUpdate, classifySignal, enqueueSignal, type ClassifyRequest, type LockGrant } from '../workflows/target-messages';
+import {
+  acquireLockUpdate,
+  classificationQuery,
+  classifySignal,
+  enqueueSignal,
+  targetQuery,
+  type Classification,
+  type ClassifyRequest,
+  type LockGrant,
+} from '../workflows/target-messages';
 import { auditStaticDetails, auditSummary, changeStaticDetails, changeSummary, targetSummary } from '../workflows/ui-metadata';
 import { auditWorkflowId, changeWorkflowId, parseTargetAddress, targetAddress, targetWorkflowId, type TargetRef } from '../workflows/workflow-ids';
 import { visibilityQuery } from './visibility';
@@ -174,7 +185,9 @@ export async function checkLiveObject(client: Client, changeId: string, timeoutM
   const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
   try {
     return await Promise.race([changeHandle(client, changeId).executeUpdate(checkLiveUpdate, { args: [] }), timeout]);
-  } catch {
+  } catch (error) {
+    // Read less than 10 s ago (the per-change limit, issue 19): that read is in the status.
+    if (refusalOf(error)?.code === 'rate_limited') return (await changeStatus(client, changeId).catch(() => undefined))?.live;
     return undefined;
   } finally {
     clearTimeout(timer);
@@ -357,7 +370,7 @@ function targetStartOptions(target: TargetRef, taskQueue: string) {
  */
 export async function acquireDeployLock(
   client: Client,
-  request: { target: TargetRef; changeWorkflowId: string; changeId: string; taskQueue: string },
+  request: { target: TargetRef; changeWorkflowId: string; changeId: string; taskQueue: string; ask?: number },
 ): Promise<LockGrant> {
   const startWorkflowOperation = new WithStartWorkflowOperation(targetWorkflow, {
     ...targetStartOptions(request.target, request.taskQueue),
@@ -366,7 +379,8 @@ export async function acquireDeployLock(
   return client.workflow.executeUpdateWithStart(acquireLockUpdate, {
     args: [{ changeWorkflowId: request.changeWorkflowId, changeId: request.changeId }],
     startWorkflowOperation,
-    updateId: `deploy-lock:${request.changeWorkflowId}`,
+    // A change asks again when told `lockGranted` (a wake-up it does not trust, issue 19): each ask is its own update.
+    updateId: `deploy-lock:${request.changeWorkflowId}${request.ask ? `:${request.ask}` : ''}`,
   });
 }
 
@@ -417,6 +431,118 @@ export async function isWorkflowRunning(client: Client, workflowId: string): Pro
     if (error instanceof WorkflowNotFoundError) return false;
     throw error;
   }
+}
+
+// --- checks behind the messages between workflows (issue 19) -------------------------------------------------
+//
+// A signal or update between workflows is a wake-up, never a fact: anyone with a client on the namespace can send
+// one. The workflow that receives it reads the fact from the workflow that owns it, here, after checking that the
+// workflow is one of this deployment's (its type and task queue), so a workflow of another type started under a
+// made-up ID answers nothing.
+
+/** Why `workflowId` is not a `type` workflow of this deployment, or undefined when it is one. */
+async function notOurs(client: Client, workflowId: string, type: string, taskQueue: string): Promise<string | undefined> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    if (description.type !== type) return `${workflowId} is a ${description.type}, not a ${type}`;
+    if (description.taskQueue !== taskQueue) return `${workflowId} runs on task queue ${description.taskQueue}, not ${taskQueue}`;
+    return undefined;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return `${workflowId} does not exist`;
+    throw error;
+  }
+}
+
+/** The target's `release` check: what the change itself says its deploy produced, once it let go of the lock. */
+export async function readReleasedDeploy(
+  client: Client,
+  request: { changeWorkflowId: string; target: TargetRef; taskQueue: string },
+): Promise<{ ok: true; outcome: DeployOutcome } | { ok: false; reason: string }> {
+  const problem = await notOurs(client, request.changeWorkflowId, 'changeWorkflow', request.taskQueue);
+  if (problem) return { ok: false, reason: problem };
+  // A change stays open until its release is applied (awaitReleaseApplied); a closed one is not queried (a query of
+  // a closed run replays it, which the SDK does not always manage for a run that ended as a failure).
+  const description = await client.workflow.getHandle(request.changeWorkflowId).describe();
+  if (description.status.name !== 'RUNNING') return { ok: false, reason: `${request.changeWorkflowId} is ${description.status.name.toLowerCase()}` };
+  let outcome: DeployOutcome;
+  try {
+    outcome = await client.workflow.getHandle<typeof changeWorkflow>(request.changeWorkflowId).query(deployOutcomeQuery);
+  } catch (error) {
+    // A change from before the query (its history replays on older code) cannot answer it.
+    if (error instanceof Error && /deployOutcome/.test(error.message)) return { ok: false, reason: `${request.changeWorkflowId} does not say what it deployed` };
+    throw error;
+  }
+  if (targetAddress(outcome.target) !== targetAddress(request.target)) {
+    return { ok: false, reason: `${request.changeWorkflowId} deploys to ${targetAddress(outcome.target)}, not ${targetAddress(request.target)}` };
+  }
+  if (changeWorkflowId(outcome.changeId) !== request.changeWorkflowId) return { ok: false, reason: `${request.changeWorkflowId} names another change` };
+  if (!outcome.released) return { ok: false, reason: `${request.changeWorkflowId} has not released the lock` };
+  return { ok: true, outcome };
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the object's target workflow has applied this change's release: the change stays
+ * open until then, so the target reads its deployOutcome from a running workflow. True when applied, or when the
+ * target runs older code that takes the release from the signal itself.
+ */
+export async function awaitReleaseApplied(client: Client, request: { target: TargetRef; changeWorkflowId: string }, timeoutMs = 20_000): Promise<boolean> {
+  const handle = client.workflow.getHandle<typeof targetWorkflow>(targetWorkflowId(request.target));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let snapshot;
+    try {
+      snapshot = await handle.query(targetQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return true; // no target left (terminated): nothing holds a lock
+      throw error;
+    }
+    if (snapshot.released === undefined || snapshot.released.includes(request.changeWorkflowId)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** States in which a change may hold an object's deploy lock: it was approved (or is a system revert). */
+const LOCK_HOLDING_STATES: readonly ChangeState[] = ['approved', 'deploying'];
+
+/** Why the change that now holds an object's lock should not (the target's check of every new holder), or undefined. */
+export async function lockHolderProblem(
+  client: Client,
+  request: { changeWorkflowId: string; changeId: string; target: TargetRef; taskQueue: string },
+): Promise<string | undefined> {
+  if (changeWorkflowId(request.changeId) !== request.changeWorkflowId) return `${request.changeWorkflowId} is not the workflow of change ${request.changeId}`;
+  const problem = await notOurs(client, request.changeWorkflowId, 'changeWorkflow', request.taskQueue);
+  if (problem) return problem;
+  const handle = client.workflow.getHandle<typeof changeWorkflow>(request.changeWorkflowId);
+  const description = await handle.describe();
+  if (description.status.name !== 'RUNNING') return `${request.changeWorkflowId} is ${description.status.name.toLowerCase()}`;
+  const status = await handle.query(statusQuery);
+  if (targetAddress(status.target) !== targetAddress(request.target)) return `${request.changeWorkflowId} changes ${targetAddress(status.target)}, not ${targetAddress(request.target)}`;
+  if (!LOCK_HOLDING_STATES.includes(status.state)) return `${request.changeWorkflowId} is ${status.state}: only an approved change takes the lock`;
+  return undefined;
+}
+
+/** An audit's answer from the object's target workflow (undefined until it can judge the version). */
+export async function readClassification(client: Client, target: TargetRef, request: ClassifyRequest): Promise<Classification | undefined> {
+  return client.workflow.getHandle<typeof targetWorkflow>(targetWorkflowId(target)).query(classificationQuery, request);
+}
+
+/** Why the audit a change was told of does not prove its version approved, or undefined when it does. */
+export async function auditConfirmationProblem(
+  client: Client,
+  request: { auditWorkflowId: string; changeId: string; target: TargetRef; version?: number; taskQueue: string },
+): Promise<string | undefined> {
+  const prefix = `${auditWorkflowId(request.target, 0).replace(/:0$/, '')}:`;
+  if (!request.auditWorkflowId.startsWith(prefix)) return `${request.auditWorkflowId} is not an audit of ${targetAddress(request.target)}`;
+  if (request.version !== undefined && request.auditWorkflowId !== auditWorkflowId(request.target, request.version)) {
+    return `${request.auditWorkflowId} is not the audit of version ${request.version}`;
+  }
+  const problem = await notOurs(client, request.auditWorkflowId, 'auditWorkflow', request.taskQueue);
+  if (problem) return problem;
+  const verdict = await client.workflow.getHandle<typeof auditWorkflow>(request.auditWorkflowId).query(auditVerdictQuery);
+  if (verdict.verdict !== 'approved') return `${request.auditWorkflowId} says ${verdict.verdict}`;
+  if (verdict.changeId !== request.changeId) return `${request.auditWorkflowId} names change ${verdict.changeId ?? 'none'}`;
+  return undefined;
 }
 
 // --- audits ------------------------------------------------------------------------------------------------
@@ -504,7 +630,8 @@ export async function lastWebhookAudit(
   client: Client,
   options: { taskQueue: string; recentSince: Date; since: Date },
 ): Promise<{ recent: boolean; last?: Date }> {
-  const base = visibilityQuery([['TaskQueue', options.taskQueue]], [`TollgateKind = 'audit'`, `TollgateSource = 'webhook'`]);
+  // An audit whose version the object never reached (issue 19: started by anyone with a client) proves no webhook.
+  const base = visibilityQuery([['TaskQueue', options.taskQueue]], [`TollgateKind = 'audit'`, `TollgateSource = 'webhook'`, `TollgateState != 'unverified'`]);
   const recent = await client.workflow.count(`${base} AND StartTime > '${options.recentSince.toISOString()}'`);
   if (recent.count > 0) return { recent: true };
   let last: Date | undefined;

@@ -11,8 +11,14 @@
  */
 import { LEDGER_KINDS, type LedgerKind, type LedgerRow } from '../workflows/ledger-records';
 
+/** Refusals of forged or mistaken messages (issue 19): the ledger keeps them for investigators; consumers of change
+ * events would only see noise an attacker chose. */
+const NOT_OUTBOUND: readonly LedgerKind[] = ['change.message_refused', 'audit.unverified'];
+
 /** The ledger kinds that are outbound events: every step of every change and every audit verdict. */
-export const OUTBOUND_KINDS: readonly LedgerKind[] = LEDGER_KINDS.filter((kind) => kind.startsWith('change.') || kind.startsWith('audit.'));
+export const OUTBOUND_KINDS: readonly LedgerKind[] = LEDGER_KINDS.filter(
+  (kind) => (kind.startsWith('change.') || kind.startsWith('audit.')) && !NOT_OUTBOUND.includes(kind),
+);
 
 export interface ChangeEventData extends Record<string, unknown> {
   /** The change the event is about (change events; audit events that matched an approved change). */

@@ -2,7 +2,7 @@
  * The audit workflow's contract (`audit:<type>:<id>:<version>`): its input, its result, and the answer the target
  * workflow sends it.
  */
-import { defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Classification } from './target-messages';
 import type { TargetRef } from './workflow-ids';
 
@@ -29,9 +29,19 @@ export interface AuditResult {
   target: TargetRef;
   version: number;
   source: AuditSource;
-  verdict: 'approved' | 'drift';
+  /** `unverified`: the object never reached this version (a forged or mistaken audit); nothing alerted or reverted. */
+  verdict: 'approved' | 'drift' | 'unverified';
   changeId?: string;
   alerted: boolean;
   revertChangeId?: string;
 }
+/** From the target workflow: "my answer for you is ready". Only a wake-up (issue 19): the audit reads the answer
+ * itself (classificationQuery, by an activity); the payload is ignored. */
 export const classifiedSignal = defineSignal<[Classification]>('classified');
+/** The audit's verdict once it has one: a change told `audited` reads it here before it believes it. */
+export interface AuditVerdict {
+  version: number;
+  verdict: 'pending' | 'approved' | 'drift' | 'unverified';
+  changeId?: string;
+}
+export const auditVerdictQuery = defineQuery<AuditVerdict>('auditVerdict');

@@ -15,6 +15,7 @@ import {
   WorkflowIdReusePolicy,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -24,12 +25,15 @@ import {
 } from '@temporalio/workflow';
 import type { ChangeGateActivities } from '../activities/change-gate';
 import { TollgateKind, TollgateSource, TollgateState, TollgateTarget } from '../platform/search-attributes';
-import { classifiedSignal, type AuditInput, type AuditResult } from './audit-messages';
+import { auditVerdictQuery, classifiedSignal, type AuditInput, type AuditResult, type AuditVerdict } from './audit-messages';
 import { changeWorkflow } from './change';
 import { auditedSignal } from './change-messages';
 import type { LedgerData, LedgerRecord } from './ledger-records';
 import { appendToLedger } from './ledger-writer';
-import type { Classification } from './target-messages';
+import { CLOCK_SKEW_MS, VERIFIED_MESSAGES_PATCH } from './target';
+import type { Classification, ClassifyRequest } from './target-messages';
+import { genesysTaskQueue } from './task-queues';
+import { describeFailure } from './failures';
 import { changeSummary } from './ui-metadata';
 import { changeWorkflowId, revertChangeId, targetAddress } from './workflow-ids';
 
@@ -38,9 +42,19 @@ const gate = proxyActivities<ChangeGateActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
+/** Without a wake-up, an audit reads its answer this often, and asks the target again every few reads (issue 19). */
+export const CLASSIFICATION_READ_INTERVAL = '1 minute';
+export const CLASSIFICATION_READS_PER_REQUEST = 5;
+
 export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
   const target = { type: input.type, id: input.id };
   const selfId = workflowInfo().workflowId;
+  // Issue 19: `classified` only wakes the audit, which reads the target's answer to its own request; drift is
+  // confirmed against Genesys Cloud before anything is alerted or reverted. Runs from before the marker replay as
+  // they were.
+  const verified = patched(VERIFIED_MESSAGES_PATCH);
+  let verdictState: AuditVerdict = { version: input.version, verdict: 'pending' };
+  setHandler(auditVerdictQuery, () => verdictState);
   upsertSearchAttributes([
     { key: TollgateKind, value: 'audit' },
     { key: TollgateTarget, value: targetAddress(target) },
@@ -49,10 +63,12 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
   ]);
 
   let classification: Classification | undefined;
+  let pokes = 0;
   setHandler(classifiedSignal, (answer) => {
-    if (answer.version === input.version) classification = answer;
+    if (verified) pokes += 1;
+    else if (answer.version === input.version) classification = answer;
   });
-  await gate.requestClassification({
+  const request = {
     target,
     version: input.version,
     replyTo: selfId,
@@ -60,12 +76,26 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
     taskQueue: workflowInfo().taskQueue,
     ...(input.byUs !== undefined ? { byUs: input.byUs } : {}),
     ...(input.match ? { match: input.match, at: input.lastModifiedTime } : {}),
-  });
+  };
+  await gate.requestClassification(request);
   setCurrentDetails(`**pending**: asked \`target:${target.type}:${target.id}\` whether an approved deploy produced this version`);
-  await condition(() => classification !== undefined);
+  if (verified) {
+    const { target: _target, taskQueue: _queue, ...own } = request;
+    let reads = 0;
+    while (classification === undefined) {
+      const seen = pokes;
+      const woke = await condition(() => pokes !== seen, CLASSIFICATION_READ_INTERVAL);
+      const answer = await gate.readClassification({ target, request: own as ClassifyRequest });
+      if (answer) classification = answer;
+      else if (!woke && ++reads % CLASSIFICATION_READS_PER_REQUEST === 0) await gate.requestClassification(request);
+    }
+  } else {
+    await condition(() => classification !== undefined);
+  }
   const verdict = classification as Classification;
 
   if (verdict.approved) {
+    verdictState = { version: input.version, verdict: 'approved', ...(verdict.changeId ? { changeId: verdict.changeId } : {}) };
     upsertSearchAttributes([{ key: TollgateState, value: 'approved' }]);
     setCurrentDetails(`**approved**: produced by ${verdict.kind === 'rollback' ? 'the rollback of ' : ''}change \`${verdict.changeId ?? '?'}\``);
     // The verdict is in the audit trail before the change hears of it (its ticket closes on this record).
@@ -88,6 +118,27 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
     return { target, version: input.version, source: input.source, verdict: 'approved', changeId: verdict.changeId, alerted: false };
   }
 
+  if (verified) {
+    // Not approved: only a version the object really reached is drift. An audit of a version it never had (started
+    // by someone with a client on the namespace, or a mistaken poll) alerts nobody and reverts nothing.
+    const problem = await unreachedVersion(input);
+    if (problem) {
+      verdictState = { version: input.version, verdict: 'unverified' };
+      upsertSearchAttributes([{ key: TollgateState, value: 'unverified' }]);
+      setCurrentDetails(`**unverified**: ${problem}; nothing alerted or reverted`);
+      await appendToLedger([
+        verdictRecord('audit.unverified', {
+          target: targetAddress(target),
+          version: input.version,
+          source: input.source,
+          ...(problem.liveVersion !== undefined ? { liveVersion: problem.liveVersion } : {}),
+          reason: problem.reason,
+        }),
+      ]);
+      return { target, version: input.version, source: input.source, verdict: 'unverified', alerted: false };
+    }
+    verdictState = { version: input.version, verdict: 'drift' };
+  }
   upsertSearchAttributes([{ key: TollgateState, value: 'drift' }]);
   const policy = await gate.loadChangePolicy(input.type);
   const who = input.modifiedBy ? `${input.modifiedBy.kind === 'client' ? 'OAuth client' : 'user'} ${input.modifiedBy.name ?? input.modifiedBy.id}` : 'someone';
@@ -155,8 +206,30 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
   return { target, version: input.version, source: input.source, verdict: 'drift', alerted: true, revertChangeId: revertId };
 }
 
+/** Why the object never reached the audited version (read from Genesys Cloud), or undefined when it did. */
+async function unreachedVersion(input: AuditInput): Promise<({ reason: string; liveVersion?: number } & { toString(): string }) | undefined> {
+  const reads = proxyActivities<ChangeGateActivities>({
+    taskQueue: genesysTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 4 },
+  });
+  const problem = (reason: string, liveVersion?: number) => ({ reason, ...(liveVersion !== undefined ? { liveVersion } : {}), toString: () => reason });
+  let live;
+  try {
+    live = await reads.readConfigObject({ type: input.type, id: input.id });
+  } catch (error) {
+    return problem(`${input.type}/${input.id} could not be read to confirm the change (${describeFailure(error)})`);
+  }
+  if (input.match === 'time') {
+    const changedAt = Date.parse(live.lastModifiedTime);
+    return Number.isFinite(changedAt) && changedAt >= input.version - CLOCK_SKEW_MS ? undefined : problem(`${input.type}/${input.id} was last modified at ${live.lastModifiedTime}, before the audited change`);
+  }
+  return live.version >= input.version ? undefined : problem(`${input.type}/${input.id} is at version ${live.version}; it never reached version ${input.version}`, live.version);
+}
+
 /** One verdict record of this audit (its key names the audit and the run: an audit never runs twice per version). */
-function verdictRecord<K extends 'audit.approved' | 'audit.drift' | 'audit.reverting'>(kind: K, data: LedgerData[K]): LedgerRecord {
+function verdictRecord<K extends 'audit.approved' | 'audit.drift' | 'audit.reverting' | 'audit.unverified'>(kind: K, data: LedgerData[K]): LedgerRecord {
   const info = workflowInfo();
   return { key: `${info.workflowId}:${info.runId}:${kind}`, kind, subject: info.workflowId, data: data as Record<string, unknown> };
 }

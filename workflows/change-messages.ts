@@ -291,6 +291,16 @@ export const lockGrantedSignal = defineSignal<[{ targetWorkflowId: string }]>('l
 export const auditedSignal = defineSignal<[{ version: number; auditWorkflowId: string }]>('audited');
 /** The linked pull request changed (a review, a push, closed): re-read it now rather than at the next re-check. */
 export const pullRequestChangedSignal = defineSignal<[{ event: string }]>('pullRequestChanged');
+/** What this change's deploy produced, as the change itself knows it: the target workflow reads it (by an activity)
+ * when told `release`, instead of trusting the signal's payload (issue 19). `released`: the change let go of the lock. */
+export interface DeployOutcome {
+  changeId: string;
+  target: TargetRef;
+  released: boolean;
+  produced: { version: number; kind: 'deploy' | 'rollback'; fields: Fields; at?: string; versioned?: boolean }[];
+  unconfirmed: { version?: number; fields: Fields; at: string }[];
+}
+export const deployOutcomeQuery = defineQuery<DeployOutcome>('deployOutcome');
 export const planQuery = defineQuery<Plan | undefined>('plan');
 export const approvalsQuery = defineQuery<{ required?: number; approvals: Approval[] }>('approvals');
 export const statusQuery = defineQuery<ChangeStatus>('status');

@@ -41,6 +41,7 @@ import {
   approveUpdate,
   auditedSignal,
   checkLiveUpdate,
+  deployOutcomeQuery,
   FINAL_STATES,
   OPERATOR_STATES,
   lockGrantedSignal,
@@ -66,6 +67,7 @@ import { describeFailure, FailureType, rootFailure } from './failures';
 import { changeCurrentDetails } from './ui-metadata';
 import type { LedgerData, LedgerKind, LedgerRecord } from './ledger-records';
 import { appendToLedger } from './ledger-writer';
+import { VERIFIED_MESSAGES_PATCH } from './target';
 import { releaseSignal, type ProducedVersion, type UnconfirmedWrite } from './target-messages';
 import { genesysTaskQueue } from './task-queues';
 import { changeWorkflowId, revertChangeId, targetAddress, targetWorkflowId } from './workflow-ids';
@@ -122,6 +124,18 @@ export const FAST_DEPLOY_PATCH = 'deploy-lock-update-and-fewer-hops';
 /** The write's ledger record appended with the verdict when the read-back came with the write (issue 14). */
 export const WRITTEN_WITH_VERDICT_PATCH = 'ledger-written-with-verdict';
 
+/** checkLive reads Genesys Cloud at most this often per change (issue 19); a refused one says `rate_limited`. */
+export const LIVE_CHECK_INTERVAL_MS = 10_000;
+/** A `pullRequestChanged` wake-up re-reads the pull request at most this often. */
+export const PULL_REQUEST_POKE_INTERVAL_MS = 5_000;
+/** A `lockGranted` wake-up asks the target again at most this often; without one, the change asks every 5 minutes. */
+export const LOCK_REASK_INTERVAL_MS = 2_000;
+export const LOCK_REASK_IDLE = '5 minutes';
+/** Bad signatures checked per principal; after that the validator refuses the principal's decisions unseen. */
+export const BAD_SIGNATURES_CHECKED = 5;
+/** Distinct refusals (decision, code, principal) recorded per change; repeats are refused by the validator unseen. */
+export const REFUSALS_RECORDED = 50;
+
 /** Reading the linked pull request: a failure (GitHub down) is retried at the next re-check, not here. */
 const pullRequestReader = proxyActivities<ChangeGateActivities>({
   startToCloseTimeout: '1 minute',
@@ -142,6 +156,17 @@ class ChangeRecord {
   pullRequestPokes = 0;
   /** Versions of this object that audits reported approved, and by which audit workflow. */
   readonly audits: Record<number, string> = {};
+  /** Issue 19: messages are wake-ups. `lockGranted` bumps this (the change asks the target again); `audited` names
+   * an audit to read; refusals are recorded once per decision, code and principal. */
+  lockPokes = 0;
+  readonly auditHints: string[] = [];
+  readonly refusalKeys = new Set<string>();
+  readonly badSignatures: Record<string, number> = {};
+  lastLiveCheckAt?: number;
+  pullRequestReadAt?: number;
+  /** What the deploy produced, for the target's `deployOutcome` read; `released` once the lock was let go. */
+  readonly outcome: { produced: ProducedVersion[]; unconfirmed: UnconfirmedWrite[]; released: boolean } = { produced: [], unconfirmed: [], released: false };
+  readonly messageRefusals = new Set<string>();
   /** Audit ledger records not yet appended (issue 10): `flush()` writes them, in order. */
   private readonly ledgerQueue: LedgerRecord[] = [];
   private readonly ledgerCounts: Partial<Record<LedgerKind, number>> = {};
@@ -288,6 +313,26 @@ class ChangeRecord {
   approved(): boolean {
     return !!this.policy && this.status.approvals.length >= this.policy.requiredApprovals;
   }
+
+  /** Whether a refusal the validator found is admitted once so that the handler records it (read only: a validator
+   * must not change state; the handler marks it). */
+  refusalAdmissible(key: string): boolean {
+    return !this.refusalKeys.has(key) && this.refusalKeys.size < REFUSALS_RECORDED;
+  }
+
+  /** A message that did not hold up when checked: recorded once per message and reason. */
+  refuseMessage(message: string, reason: string, hint?: string): void {
+    const key = `${message}:${reason}`;
+    if (this.messageRefusals.has(key) || this.messageRefusals.size >= REFUSALS_RECORDED) return;
+    this.messageRefusals.add(key);
+    this.record('change.message_refused', { message, reason, ...(hint ? { hint } : {}) }, `${message}-${this.messageRefusals.size}`);
+  }
+}
+
+/** The coalescing key of a refused decision. */
+function refusalKey(decision: 'approve' | 'reject', code: string, approver: unknown): string {
+  const principal = typeof approver === 'string' ? (canonicalPrincipal(approver) ?? approver.trim()).slice(0, 100) : '?';
+  return `${decision}:${code}:${principal}`;
 }
 
 function refuse(code: string, message: string, type: string = FailureType.ApprovalRefused): ApplicationFailure {
@@ -310,11 +355,27 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   setHandler(statusQuery, () => change.status);
   setHandler(planQuery, () => change.status.plan);
   setHandler(approvalsQuery, () => ({ required: change.policy?.requiredApprovals, approvals: change.status.approvals }));
+  // Issue 19: anyone with a client on the namespace can send these. A message is a wake-up: the change asks the
+  // target again, reads the audit it names, re-reads the pull request. Runs from before the marker replay as they were.
+  const verified = patched(VERIFIED_MESSAGES_PATCH);
+  setHandler(deployOutcomeQuery, () => ({
+    changeId: input.changeId,
+    target: input.target,
+    released: change.outcome.released,
+    produced: change.outcome.produced,
+    unconfirmed: change.outcome.unconfirmed,
+  }));
   setHandler(lockGrantedSignal, () => {
-    change.lockGranted = true;
+    if (verified) change.lockPokes += 1;
+    else change.lockGranted = true;
   });
-  setHandler(auditedSignal, ({ version, auditWorkflowId }) => {
-    change.audits[version] = auditWorkflowId;
+  setHandler(auditedSignal, (message) => {
+    if (!verified) {
+      change.audits[message.version] = message.auditWorkflowId;
+      return;
+    }
+    const hint = message?.auditWorkflowId;
+    if (typeof hint === 'string' && hint.startsWith('audit:') && hint.length <= 1000 && !change.auditHints.includes(hint) && change.auditHints.length < 20) change.auditHints.push(hint);
   });
 
   setHandler(pullRequestChangedSignal, () => {
@@ -327,6 +388,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     const principal = canonicalPrincipal(request.approver)!;
     const verdict = await gate.verifyDecisionSignature({ statement: change.statementFor(decision, principal), principal, signature: request.signature });
     if (!verdict.ok) {
+      if (verified) change.badSignatures[principal] = (change.badSignatures[principal] ?? 0) + 1;
       change.record('change.approval_refused', { principal, code: verdict.code, reason: verdict.message });
       await change.flush();
       throw refuse(verdict.code, verdict.message, failureType === FailureType.ApprovalRefused ? FailureType.BadApprovalSignature : failureType);
@@ -334,9 +396,34 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     return { principal, keyFingerprint: verdict.fingerprint };
   };
 
+  /** A refusal the validator admitted (the first of its kind): recorded in the ledger, then refused (issue 19). */
+  const recordAdmittedRefusal = async (decision: 'approve' | 'reject', request: SignedDecision, refusal: { code: string; message: string }, failureType: string) => {
+    change.refusalKeys.add(refusalKey(decision, refusal.code, request?.approver));
+    const principal = typeof request?.approver === 'string' ? (canonicalPrincipal(request.approver) ?? request.approver.trim()).slice(0, 100) : '';
+    change.record('change.approval_refused', { principal, code: refusal.code, reason: refusal.message, ...(decision === 'reject' ? { decision } : {}) }, `${decision}-${refusal.code}-${change.refusalKeys.size}`);
+    await change.flush();
+    throw refuse(refusal.code, refusal.message, failureType);
+  };
+  /** The validator: a refusal is answered unseen, except the first of its kind (recorded by the handler); a principal
+   * whose signatures failed too often is refused unseen. */
+  const validateDecision = (decision: 'approve' | 'reject', request: SignedDecision, refusal: { code: string; message: string } | undefined, failureType: string) => {
+    if (refusal) {
+      if (verified && change.refusalAdmissible(refusalKey(decision, refusal.code, request?.approver))) return;
+      throw refuse(refusal.code, refusal.message, failureType);
+    }
+    const principal = canonicalPrincipal(request.approver)!;
+    if (verified && (change.badSignatures[principal] ?? 0) >= BAD_SIGNATURES_CHECKED) {
+      throw refuse('too_many_bad_signatures', `${BAD_SIGNATURES_CHECKED} signatures of ${principal} failed on this change; further decisions by ${principal} are refused`, failureType);
+    }
+  };
+
   setHandler(
     approveUpdate,
     async (request) => {
+      if (verified) {
+        const refusal = approvalRefusal(change.approvalContext(), request);
+        if (refusal) return recordAdmittedRefusal('approve', request, refusal, FailureType.ApprovalRefused);
+      }
       const { principal, keyFingerprint } = await verifyDecision(request, 'approve', FailureType.ApprovalRefused);
       // A plan whose object moved under it (a field it touches changed since) is stale: approving it would only end
       // `diverged` at the deploy. One read per signed approval (the request budget allows it). Behind patched():
@@ -386,9 +473,9 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     },
     {
       validator: (request) => {
-        // A refusal here never reaches history; the caller gets the code (SPEC: refused with a reason, changes nothing).
-        const refusal = approvalRefusal(change.approvalContext(), request);
-        if (refusal) throw refuse(refusal.code, refusal.message);
+        // A refusal here never reaches history; the caller gets the code (SPEC: refused with a reason, changes
+        // nothing). Issue 19: the first of each kind is admitted so that the ledger has it.
+        validateDecision('approve', request, approvalRefusal(change.approvalContext(), request), FailureType.ApprovalRefused);
       },
     },
   );
@@ -396,6 +483,10 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   setHandler(
     rejectUpdate,
     async (request) => {
+      if (verified) {
+        const refusal = rejectionRefusal(change.approvalContext(), request);
+        if (refusal) return recordAdmittedRefusal('reject', request, refusal, FailureType.RejectionRefused);
+      }
       const { principal } = await verifyDecision(request, 'reject', FailureType.RejectionRefused);
       const late = rejectionRefusal(change.approvalContext(), request);
       if (late) throw refuse(late.code, late.message, FailureType.RejectionRefused);
@@ -408,19 +499,30 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
     },
     {
       validator: (request) => {
-        const refusal = rejectionRefusal(change.approvalContext(), request);
-        if (refusal) throw refuse(refusal.code, refusal.message, FailureType.RejectionRefused);
+        validateDecision('reject', request, rejectionRefusal(change.approvalContext(), request), FailureType.RejectionRefused);
       },
     },
   );
 
-  setHandler(checkLiveUpdate, () => checkLive(change), {
-    validator: () => {
-      if (change.currentState() !== 'awaiting_approval' || !change.status.plan) {
-        throw refuse('not_awaiting_approval', `change ${input.changeId} is ${change.currentState()}: its live object is read only while it awaits approval`);
-      }
+  setHandler(
+    checkLiveUpdate,
+    () => {
+      if (verified) change.lastLiveCheckAt = Date.now();
+      return checkLive(change);
     },
-  });
+    {
+      validator: () => {
+        if (change.currentState() !== 'awaiting_approval' || !change.status.plan) {
+          throw refuse('not_awaiting_approval', `change ${input.changeId} is ${change.currentState()}: its live object is read only while it awaits approval`);
+        }
+        // One Genesys read per change every LIVE_CHECK_INTERVAL_MS at most, so nobody can grow the history (or
+        // spend the request budget) by asking (issue 19). The last read stays in the status.
+        if (verified && change.lastLiveCheckAt !== undefined && Date.now() - change.lastLiveCheckAt < LIVE_CHECK_INTERVAL_MS) {
+          throw refuse('rate_limited', `the live object of change ${input.changeId} was read less than ${LIVE_CHECK_INTERVAL_MS / 1000} s ago; its status has that read`);
+        }
+      },
+    },
+  );
 
   try {
     await runChange(change);
@@ -547,13 +649,45 @@ async function runChange(change: ChangeRecord): Promise<void> {
     // A type without a version is audited by time: any audit the ledger matched to this change's write is its audit.
     const versioned = change.policy.versionRule !== 'none';
     const auditOf = () => (versioned ? change.audits[written] : Object.values(change.audits)[0]);
-    const audited = await condition(() => auditOf() !== undefined, change.policy.auditWaitMs);
+    const audited = patched(VERIFIED_MESSAGES_PATCH)
+      ? await awaitConfirmedAudit(change, versioned ? written : undefined, change.policy.auditWaitMs)
+      : await condition(() => auditOf() !== undefined, change.policy.auditWaitMs);
     const what = versioned ? `version ${written}` : 'the write';
     if (audited) {
       change.status.auditedBy = auditOf();
       change.enter('audited', `verified ${versioned ? `at version ${written}` : 'by read-back'}; audited by ${auditOf()}`);
     }
     else change.status.stateReason = `deployed and verified; no audit of ${what} within ${Math.round(change.policy.auditWaitMs / 1000)} s`;
+  }
+}
+
+/**
+ * Issue 19: an `audited` message names an audit; the change believes it only once that audit's own verdict (read by
+ * an activity) is `approved` for this change (and, for a versioned type, is the audit of the written version).
+ */
+async function awaitConfirmedAudit(change: ChangeRecord, version: number | undefined, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    while (change.auditHints.length > 0) {
+      const hint = change.auditHints[0];
+      const { problem } = await gate.confirmAudit({
+        auditWorkflowId: hint,
+        changeId: change.input.changeId,
+        target: change.input.target,
+        ...(version !== undefined ? { version } : {}),
+        taskQueue: workflowInfo().taskQueue,
+      });
+      change.auditHints.shift();
+      if (!problem) {
+        change.audits[version ?? 0] = hint;
+        return true;
+      }
+      change.refuseMessage('audited', problem, hint);
+    }
+    await change.flush();
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return false;
+    if (!(await condition(() => change.auditHints.length > 0, remaining))) return false;
   }
 }
 
@@ -605,13 +739,19 @@ async function awaitDecision(change: ChangeRecord): Promise<'decided' | 'expired
     if (remaining <= 0) return 'expired';
     const pokes = change.pullRequestPokes;
     const linked = change.status.pullRequest !== undefined;
-    await condition(() => decided() || change.pullRequestPokes !== pokes, linked ? Math.min(remaining, policy.pullRequestRecheckMs) : remaining);
+    const poked = await condition(() => decided() || change.pullRequestPokes !== pokes, linked ? Math.min(remaining, policy.pullRequestRecheckMs) : remaining);
+    // A flood of wake-ups reads the pull request at most once per PULL_REQUEST_POKE_INTERVAL_MS (issue 19).
+    if (poked && !decided() && linked && change.pullRequestPokes !== pokes && patched(VERIFIED_MESSAGES_PATCH)) {
+      const wait = Math.min((change.pullRequestReadAt ?? 0) + PULL_REQUEST_POKE_INTERVAL_MS, deadline) - Date.now();
+      if (wait > 0) await condition(decided, wait);
+    }
     if (!decided() && linked) await recheckPullRequest(change);
   }
 }
 
 async function recheckPullRequest(change: ChangeRecord): Promise<void> {
   const pr = change.status.pullRequest!;
+  change.pullRequestReadAt = Date.now();
   const plan = change.status.plan!;
   let reading;
   try {
@@ -691,11 +831,11 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
     await gate.requestDeployLock(lockRequest);
   }
 
-  const produced: ProducedVersion[] = [];
-  const unconfirmed: UnconfirmedWrite[] = [];
+  const { produced, unconfirmed } = change.outcome;
   let granted = false;
   try {
-    await condition(() => change.lockGranted);
+    if (patched(VERIFIED_MESSAGES_PATCH)) await waitForLock(change, lockRequest);
+    else await condition(() => change.lockGranted);
     granted = true;
     // Once a deploy has begun it is finished (verified or rolled back) even if the change is cancelled.
     await CancellationScope.nonCancellable(() => deploy(change, produced, unconfirmed, fast));
@@ -703,14 +843,40 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
     // Release (or leave the queue), recording what we wrote in the target's ledger in the same message, so that
     // an audit waiting on this object sees the versions before it sees the lock free.
     await CancellationScope.nonCancellable(async () => {
+      // The target reads what was produced from this workflow's deployOutcome query (issue 19), so it is marked
+      // released first; the signal still carries it for targets that replay on older code.
+      change.outcome.released = true;
       try {
         await getExternalWorkflowHandle(targetId).signal(releaseSignal, { changeWorkflowId: selfId, changeId: input.changeId, produced, unconfirmed });
       } catch {
         // The target workflow is gone (terminated by an operator): there is no lock left to release.
       }
+      // The target reads deployOutcome from this running workflow: stay until it has (issue 19).
+      if (patched(VERIFIED_MESSAGES_PATCH)) await gate.awaitReleaseApplied({ target: input.target, changeWorkflowId: selfId });
     });
     if (!granted && !isFinal(change.state)) change.enter('cancelled', 'while waiting for the deploy lock');
     await CancellationScope.nonCancellable(() => change.flush());
+  }
+}
+
+/**
+ * Waits for the object's lock (issue 19): `lockGranted` only wakes the change, which asks the target again (its own
+ * update, answered from the target's state); a flood of wake-ups asks at most once per LOCK_REASK_INTERVAL_MS, and a
+ * lost one is made up for every LOCK_REASK_IDLE.
+ */
+async function waitForLock(change: ChangeRecord, lockRequest: { target: ChangeInput['target']; changeWorkflowId: string; changeId: string; taskQueue: string }): Promise<void> {
+  let ask = 0;
+  let askedAt = Date.now();
+  while (!change.lockGranted) {
+    const pokes = change.lockPokes;
+    const poked = await condition(() => change.lockPokes !== pokes, LOCK_REASK_IDLE);
+    const wait = askedAt + LOCK_REASK_INTERVAL_MS - Date.now();
+    if (wait > 0) await sleep(wait);
+    ask += 1;
+    askedAt = Date.now();
+    const grant = await gate.acquireDeployLock({ ...lockRequest, ask });
+    if (grant.granted) change.lockGranted = true;
+    else if (poked) change.refuseMessage('lockGranted', `the target says the lock is not this change's (place ${grant.position ?? '?'} in its queue)`);
   }
 }
 

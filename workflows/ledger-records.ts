@@ -28,10 +28,16 @@ export const LEDGER_KINDS = [
   'change.audited',
   /** The change's ticket in a change-management system (tickets/), opened by the outbound delivery loop. */
   'change.ticket',
+  /** A message to the change's workflow that did not hold up when checked (issue 19); the first of each kind only. */
+  'change.message_refused',
   // audits of Genesys Cloud versions
   'audit.approved',
   'audit.drift',
   'audit.reverting',
+  /** The audit's version is not one the object ever reached: a forged or mistaken audit; nothing alerted or reverted. */
+  'audit.unverified',
+  /** A message to an object's target workflow (its lock and ledger) that did not hold up when checked. */
+  'target.message_refused',
   // lifecycle
   'lifecycle.event_received',
   'lifecycle.transition',
@@ -96,7 +102,7 @@ export interface LedgerData {
     approvals: number;
     required: number;
   };
-  'change.approval_refused': { principal: string; code: string; reason: string };
+  'change.approval_refused': { principal: string; code: string; reason: string; decision?: 'reject' };
   'change.rejected': { by: string; reason: string; via?: string; signature?: string };
   'change.withdrawn': { by: string; reason: string; via?: string };
   'change.expired': { afterMs: number };
@@ -120,6 +126,10 @@ export interface LedgerData {
   'audit.approved': { target: string; version: number; changeId?: string; source: string; modifiedBy?: { kind: string; id: string } };
   'audit.drift': { target: string; version: number; source: string; modifiedBy?: { kind: string; id: string }; revertChangeId?: string };
   'audit.reverting': { target: string; version: number; revertChangeId: string; toVersion: number };
+  'audit.unverified': { target: string; version: number; source: string; liveVersion?: number; reason: string };
+  /** `message`: the signal or update (`audited`, `lockGranted`, `release`, `acquireLock`); `reason`: why it was refused. */
+  'change.message_refused': { message: string; reason: string; hint?: string };
+  'target.message_refused': { target: string; message: string; reason: string; changeWorkflowId?: string };
   'lifecycle.event_received': Record<string, unknown>;
   'lifecycle.transition': Record<string, unknown>;
 }

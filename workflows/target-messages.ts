@@ -72,6 +72,10 @@ export interface TargetSnapshot {
   lastApproved?: { version: number; fields: Fields; changeId: string };
   unconfirmed: (UnconfirmedWrite & { changeId: string })[];
   pendingClassifications: ClassifyRequest[];
+  /** Changes whose release was applied (issue 19: once each). */
+  released?: string[];
+  /** Changes that said `release`, yet to be read. */
+  releaseHints?: string[];
 }
 /** The answer to `acquireLock`: the lock is the caller's now, or the caller is queued and is signalled
  * `lockGranted` in its turn (first come, first served). */
@@ -91,6 +95,11 @@ export const acquireLockUpdate = defineUpdate<LockGrant, [EnqueueRequest]>('acqu
 export const releaseSignal = defineSignal<[ReleaseRequest]>('release');
 export const classifySignal = defineSignal<[ClassifyRequest]>('classify');
 export const targetQuery = defineQuery<TargetSnapshot>('target');
+/**
+ * The target's answer for one audit's own request (issue 19): the audit reads it with an activity rather than trusting
+ * a `classified` signal, which only wakes it. Undefined while the version cannot be judged yet (a deploy in flight).
+ */
+export const classificationQuery = defineQuery<Classification | undefined, [ClassifyRequest]>('classification');
 
 export interface TargetWorkflowInput {
   target: TargetRef;

@@ -19,6 +19,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -30,8 +31,10 @@ import { TollgateKind, TollgateTarget } from '../platform/search-attributes';
 import { classifiedSignal } from './audit-messages';
 import { lockGrantedSignal } from './change-messages';
 import type { Fields } from './config-merge';
+import { appendToLedger } from './ledger-writer';
 import {
   acquireLockUpdate,
+  classificationQuery,
   classifySignal,
   enqueueSignal,
   releaseSignal,
@@ -48,7 +51,20 @@ import {
   type UnconfirmedWrite,
 } from './target-messages';
 import { targetCurrentDetails } from './ui-metadata';
-import { targetAddress, type TargetRef } from './workflow-ids';
+import { auditWorkflowId, changeWorkflowId, targetAddress, type TargetRef } from './workflow-ids';
+
+/**
+ * Issue 19: a message is a wake-up, never a fact. `release` names a change; what it deployed is read from that change
+ * (readReleasedDeploy); every new holder of the lock is checked to be an approved change of this object; an audit's
+ * answer goes to the audit derived from the version (never to a `replyTo` someone chose) and is read back by it with
+ * classificationQuery; state is carried only from this workflow's own continue-as-new. Runs that started before
+ * this marker replay as they were.
+ */
+export const VERIFIED_MESSAGES_PATCH = 'messages-verified-not-trusted';
+/** Pending audit requests kept at most (a flood of forged `classify` signals drops the oldest; audits ask again). */
+export const PENDING_LIMIT = 1000;
+/** Refusals recorded in the ledger per run (one per message, reason and change: the rest are counted). */
+export const REFUSALS_RECORDED = 100;
 
 /** Versions remembered per object. Older ones age out; the last approved fields are kept separately. */
 export const LEDGER_LIMIT = 1000;
@@ -61,7 +77,7 @@ export const CLOCK_SKEW_MS = 5_000;
 /** A write whose outcome stayed unknown may still be applied this long after (a request queued on the platform). */
 export const LATE_WRITE_WINDOW_MS = 60 * 60_000;
 
-const { isWorkflowRunning } = proxyActivities<ChangeGateActivities>({
+const { isWorkflowRunning, readReleasedDeploy, checkLockHolder } = proxyActivities<ChangeGateActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -75,6 +91,13 @@ class TargetLedger {
   pending: ClassifyRequest[];
   /** Grants made in an acquireLock answer (not by the loop): each one wakes the loop to watch the new holder. */
   grantsAnswered = 0;
+  /** Changes that said `release` and are yet to be read (issue 19). */
+  releaseHints: string[] = [];
+  /** Changes whose release was read and applied: a release is applied once (the last {@link LEDGER_LIMIT}). */
+  released: string[];
+  /** Refusals recorded this run (coalesced), and how many messages were refused in all. */
+  readonly refusalKeys = new Set<string>();
+  refusals = 0;
 
   constructor(readonly target: TargetRef, carried?: TargetWorkflowInput['carried']) {
     this.holder = carried?.holder;
@@ -83,6 +106,27 @@ class TargetLedger {
     this.lastApproved = carried?.lastApproved;
     this.unconfirmed = carried?.unconfirmed ?? [];
     this.pending = carried?.pendingClassifications ?? [];
+    this.released = carried?.released ?? [];
+    this.releaseHints = carried?.releaseHints ?? [];
+  }
+
+  /** A classify request as the target takes it: the reply goes to the audit of that version, and one request per
+   * question is kept (issue 19). */
+  addPending(request: ClassifyRequest): void {
+    if (typeof request?.version !== 'number' || !Number.isFinite(request.version)) return;
+    const own: ClassifyRequest = { ...request, replyTo: auditWorkflowId(this.target, request.version) };
+    const key = JSON.stringify([own.version, own.match ?? 'version', own.at ?? null, own.byUs ?? null, own.modifiedBy?.kind ?? null]);
+    if (this.pending.some((queued) => JSON.stringify([queued.version, queued.match ?? 'version', queued.at ?? null, queued.byUs ?? null, queued.modifiedBy?.kind ?? null]) === key)) return;
+    this.pending.push(own);
+    if (this.pending.length > PENDING_LIMIT) this.pending.splice(0, this.pending.length - PENDING_LIMIT);
+  }
+
+  /** A release applied once per change (a repeated `release` naming an old change must not bring back its fields). */
+  releaseOnce(request: ReleaseRequest, now: string): void {
+    if (this.released.includes(request.changeWorkflowId)) return;
+    this.release(request, now);
+    this.released.push(request.changeWorkflowId);
+    if (this.released.length > LEDGER_LIMIT) this.released.splice(0, this.released.length - LEDGER_LIMIT);
   }
 
   /** Idempotent: a re-sent enqueue (activity retry) of a change already queued or holding changes nothing. */
@@ -184,13 +228,38 @@ class TargetLedger {
       lastApproved: this.lastApproved,
       unconfirmed: [...this.unconfirmed],
       pendingClassifications: [...this.pending],
+      released: [...this.released],
+      releaseHints: [...this.releaseHints],
     };
   }
 }
 
 export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> {
-  const state = new TargetLedger(input.target, input.carried);
+  const verified = patched(VERIFIED_MESSAGES_PATCH);
+  // State comes only from this workflow's own continue-as-new: a fresh start's `carried` is anyone's input.
+  const carried = !verified || workflowInfo().continuedFromExecutionRunId !== undefined ? input.carried : undefined;
+  const state = new TargetLedger(input.target, carried);
   const selfId = workflowInfo().workflowId;
+  const taskQueue = workflowInfo().taskQueue;
+
+  /** A refused message goes into the ledger, once per message, reason and change (an attacker cannot grow it). */
+  const refuse = async (message: string, reason: string, changeWorkflowId?: string) => {
+    state.refusals += 1;
+    const key = `${message}:${changeWorkflowId ?? ''}:${reason}`;
+    if (state.refusalKeys.has(key) || state.refusalKeys.size >= REFUSALS_RECORDED) return;
+    state.refusalKeys.add(key);
+    const info = workflowInfo();
+    await appendToLedger([
+      {
+        key: `${info.workflowId}:${info.runId}:target.message_refused:${state.refusalKeys.size}`,
+        kind: 'target.message_refused',
+        subject: info.workflowId,
+        data: { target: targetAddress(input.target), message, reason, ...(changeWorkflowId ? { changeWorkflowId } : {}) },
+      },
+    ]);
+  };
+  /** The holder last checked to be an approved change of this object (issue 19). */
+  let checkedHolder: (EnqueueRequest & { grantedAt: string }) | undefined;
 
   // The Temporal UI's current details: who holds the lock, who waits, the last approved version.
   const publish = () => setCurrentDetails(targetCurrentDetails(state.snapshot()));
@@ -199,7 +268,7 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
     publish();
   });
   setHandler(acquireLockUpdate, (request) => {
-    const grant = state.acquire(request, new Date().toISOString());
+    const grant = state.acquire({ changeWorkflowId: request.changeWorkflowId, changeId: request.changeId }, new Date().toISOString());
     publish();
     return grant;
   }, {
@@ -207,16 +276,25 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
     validator: (request) => {
       if (typeof request?.changeWorkflowId !== 'string' || !request.changeWorkflowId.startsWith('change:')) throw new Error('acquireLock: changeWorkflowId must name a change workflow');
       if (typeof request.changeId !== 'string' || request.changeId.length === 0) throw new Error('acquireLock: changeId is required');
+      if (verified && request.changeWorkflowId !== changeWorkflowId(request.changeId)) throw new Error('acquireLock: changeWorkflowId is not the workflow of changeId');
     },
   });
   setHandler(releaseSignal, (request) => {
+    if (verified) {
+      // A wake-up: the loop reads what that change deployed from the change itself.
+      const id = request?.changeWorkflowId;
+      if (typeof id === 'string' && id.startsWith('change:') && !state.releaseHints.includes(id) && state.releaseHints.length < PENDING_LIMIT) state.releaseHints.push(id);
+      return;
+    }
     state.release(request, new Date().toISOString());
     publish();
   });
   setHandler(classifySignal, (request) => {
-    state.pending.push(request);
+    if (verified) state.addPending(request);
+    else state.pending.push(request);
   });
   setHandler(targetQuery, () => state.snapshot());
+  setHandler(classificationQuery, (request) => (state.resolvable(request) ? state.classify(request) : undefined));
 
   upsertSearchAttributes([
     { key: TollgateKind, value: 'target' },
@@ -228,11 +306,39 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
     const answered = state.grantsAnswered;
     const wake = () =>
       state.canGrant() ||
+      state.releaseHints.length > 0 ||
+      (verified && state.holder !== undefined && state.holder !== checkedHolder) ||
       state.pending.some((request) => state.resolvable(request)) ||
       workflowInfo().continueAsNewSuggested ||
       // A grant in an update's answer: go round once, so the wait below watches that holder.
       state.grantsAnswered !== answered;
     const woke = state.holder ? await condition(wake, HOLDER_CHECK_INTERVAL) : (await condition(wake), true);
+
+    // Releases: applied from what the change itself says it deployed, once it let go of the lock.
+    while (state.releaseHints.length > 0) {
+      const id = state.releaseHints[0];
+      const answer = await readReleasedDeploy({ changeWorkflowId: id, target: input.target, taskQueue });
+      state.releaseHints.shift();
+      if (answer.ok) {
+        const { changeId, produced, unconfirmed } = answer.outcome;
+        state.releaseOnce({ changeWorkflowId: id, changeId, produced, unconfirmed }, new Date().toISOString());
+      } else {
+        await refuse('release', answer.reason, id);
+      }
+      publish();
+    }
+
+    // Every new holder is checked: a running change of this deployment, approved, deploying this object. A forged
+    // acquireLock (or enqueue) for anything else loses the lock at once; the next in line gets it.
+    if (verified && state.holder && state.holder !== checkedHolder) {
+      const holder = state.holder;
+      const { problem } = await checkLockHolder({ changeWorkflowId: holder.changeWorkflowId, changeId: holder.changeId, target: input.target, taskQueue });
+      checkedHolder = holder;
+      if (problem && state.holder === holder && !state.releaseHints.includes(holder.changeWorkflowId)) {
+        state.holder = undefined;
+        await refuse('acquireLock', problem, holder.changeWorkflowId);
+      }
+    }
 
     // Answer the audits that can be answered (before granting: a grant makes later versions wait again).
     const ready = state.pending.filter((request) => state.resolvable(request));
@@ -248,6 +354,7 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
     while (state.canGrant()) {
       const next = state.queue.shift() as EnqueueRequest;
       state.holder = { ...next, grantedAt: new Date().toISOString() };
+      // Its check comes at the top of the next round (before anything else is granted).
       try {
         await getExternalWorkflowHandle(next.changeWorkflowId).signal(lockGrantedSignal, { targetWorkflowId: selfId });
       } catch {
@@ -263,7 +370,7 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
       if (!(await isWorkflowRunning(holder.changeWorkflowId)) && state.holder === holder) state.holder = undefined;
     }
 
-    if (workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().continueAsNewSuggested && state.releaseHints.length === 0) {
       await condition(allHandlersFinished);
       const { target: _target, ...carried } = state.snapshot();
       await continueAsNew<typeof targetWorkflow>({ target: input.target, carried });
