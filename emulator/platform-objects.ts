@@ -31,6 +31,9 @@ export interface PlatformKind {
   required: string[];
   /** Fields the server sets: ignored in request bodies, rendered on every read. */
   serverFields: string[];
+  /** Stored fields an API read shows only when its `expand` names them (a user's `groups` and `locations`); a write's
+   * answer never shows them. */
+  expandOnly?: string[];
 }
 
 const ARCHITECT_SERVER_FIELDS = ['id', 'version', 'dateCreated', 'dateModified', 'modifiedBy', 'createdBy', 'state', 'modifiedByApp', 'createdByApp', 'selfUri'];
@@ -115,6 +118,7 @@ export const PLATFORM_KINDS: Record<string, PlatformKind> = {
     updateMethod: 'PATCH',
     required: ['name', 'email'],
     serverFields: ['id', 'version', 'selfUri', 'state', 'dateLastLogin', 'dateWelcomeSent', 'lastTokenIssued', 'presence', 'routingStatus'],
+    expandOnly: ['groups', 'locations'],
   },
 };
 
@@ -215,6 +219,21 @@ export function renderObject(object: PlatformObject): Record<string, unknown> {
         selfUri,
       };
   }
+}
+
+/** The `expand` of a request's query: `expand=groups,locations` or `expand=groups&expand=locations` (the SDK's). */
+export function expandOf(query: unknown): Set<string> {
+  const raw = (query as { expand?: unknown } | undefined)?.expand;
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return new Set(values.flatMap((value) => String(value).split(',')).map((value) => value.trim()).filter((value) => value !== ''));
+}
+
+/** The object as an API call answers it: as renderObject, without the kind's expand-only fields `expand` does not name
+ * (the full rendering stays for the audit trail and the admin API). */
+export function renderForApi(object: PlatformObject, expand: ReadonlySet<string> = new Set()): Record<string, unknown> {
+  const rendered = renderObject(object);
+  for (const field of PLATFORM_KINDS[object.type].expandOnly ?? []) if (!expand.has(field)) delete rendered[field];
+  return rendered;
 }
 
 /** The writable fields of a request body: server-managed ones (and `version`) are the server's. */

@@ -3,6 +3,7 @@
  * `{ entities, pageSize, pageNumber, total, pageCount, firstUri, selfUri, lastUri, nextUri?, previousUri? }`; POST:
  * create) and its object (GET, PUT or PATCH, DELETE). Data table rows live under their table
  * (`/api/v2/flows/datatables/{datatableId}/rows/{rowId}`; a GET shows only the key unless `showbrief=false`).
+ * A user's `groups` and `locations` show only when the read's `expand` names them, as on the platform.
  * Every change is written to the audit trail. The version rules and conflict answers are platform-objects.ts's.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,9 @@ import {
   PLATFORM_KINDS,
   createPlatformObject,
   deletePlatformObject,
+  expandOf,
   findPlatformObject,
+  renderForApi,
   renderObject,
   updatePlatformObject,
   writableFields,
@@ -82,19 +85,20 @@ function update(ctx: EmulatorContext, res: Response, current: PlatformObject, bo
 function mountKind(ctx: EmulatorContext, router: Router, kind: PlatformKind): void {
   const item = `${kind.collection}/:id`;
   router.get(kind.collection, (req, res) => {
-    res.json(pageOf(req, objectsOf(ctx, kind.type).map(renderObject), kind.collection));
+    const expand = expandOf(req.query);
+    res.json(pageOf(req, objectsOf(ctx, kind.type).map((object) => renderForApi(object, expand)), kind.collection));
   });
   router.post(kind.collection, express.json({ limit: '5mb' }), (req, res) => {
     const object = createPlatformObject(ctx, kind, parseWith(BodySchema, req.body), apiActor(res));
     recordChange(ctx, { action: 'Create', after: object, actor: apiActor(res) });
-    res.status(200).json(renderObject(object));
+    res.status(200).json(renderForApi(object));
   });
   router.get(item, (req, res) => {
-    res.json(renderObject(findPlatformObject(ctx, kind.type, String(req.params.id))));
+    res.json(renderForApi(findPlatformObject(ctx, kind.type, String(req.params.id)), expandOf(req.query)));
   });
   const write = (mode: 'replace' | 'merge') => (req: Request, res: Response) => {
     const current = findPlatformObject(ctx, kind.type, String(req.params.id));
-    res.json(renderObject(update(ctx, res, current, parseWith(BodySchema, req.body), mode)));
+    res.json(renderForApi(update(ctx, res, current, parseWith(BodySchema, req.body), mode)));
   };
   if (kind.updateMethod === 'PUT') router.put(item, express.json({ limit: '5mb' }), write('replace'));
   else router.patch(item, express.json({ limit: '5mb' }), write('merge'));

@@ -192,6 +192,32 @@ describe('user (PATCH with the current version)', () => {
     const conflict = await failure(() => users.patchUser(user.id!, { version: 1, acdAutoAnswer: false }));
     expect(conflict.status).toBe(409);
   });
+
+  it('shows groups and locations only when expand names them, as the platform does', async () => {
+    const groups = [{ id: 'a1b2c3d4-0000-4000-8000-000000000010', selfUri: '/api/v2/groups/a1b2c3d4-0000-4000-8000-000000000010' }];
+    const locations = [{ locationDefinition: { id: 'a1b2c3d4-0000-4000-8000-000000000020' }, notes: 'Paris office' }];
+    const user = await users.postUsers({ name: 'Gus Grouped', email: `gus-${Date.now()}@example.com`, divisionId: 'home', groups, locations } as never);
+    // Neither the create's nor the PATCH's answer shows them; neither does a GET without expand (list or item).
+    expect(user).not.toHaveProperty('groups');
+    expect(user).not.toHaveProperty('locations');
+    const patched = await users.patchUser(user.id!, { version: 1, acdAutoAnswer: true });
+    expect(patched).not.toHaveProperty('groups');
+    const plain = await users.getUser(user.id!);
+    expect(plain).toMatchObject({ id: user.id, name: 'Gus Grouped', acdAutoAnswer: true, version: 2 });
+    expect(plain).not.toHaveProperty('groups');
+    expect(plain).not.toHaveProperty('locations');
+    const listed = (await users.getUsers({ pageSize: 500 })).entities!.find((entry) => entry.id === user.id);
+    expect(listed).toBeDefined();
+    expect(listed).not.toHaveProperty('groups');
+    // The SDK sends `expand=groups&expand=locations`; each named field appears, the other stays out.
+    expect(await users.getUser(user.id!, { expand: ['groups', 'locations'] })).toMatchObject({ groups, locations, acdAutoAnswer: true });
+    const onlyGroups = await users.getUser(user.id!, { expand: ['groups'] });
+    expect(onlyGroups).toMatchObject({ groups });
+    expect(onlyGroups).not.toHaveProperty('locations');
+    const listedExpanded = (await users.getUsers({ pageSize: 500, expand: ['locations'] })).entities!.find((entry) => entry.id === user.id);
+    expect(listedExpanded).toMatchObject({ locations });
+    expect(listedExpanded).not.toHaveProperty('groups');
+  });
 });
 
 describe('the audit trail', () => {

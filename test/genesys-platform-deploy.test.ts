@@ -8,6 +8,7 @@
  * HTTP; audits come from the Audit API poll of the heartbeat schedule.
  */
 import { join } from 'node:path';
+import { checkLiveObject } from '../client/change-gate';
 import { ensureHeartbeatSchedule, heartbeatScheduleId } from '../schedules/heartbeat';
 import type { auditWorkflow } from '../workflows/audit';
 import type { AuditResult } from '../workflows/audit-messages';
@@ -98,6 +99,38 @@ it('refuses a change of a user field that is not routing-related, writing nothin
   expect(status.state).toBe('failed');
   expect(status.stateReason).toMatch(/may set only acdAutoAnswer, groups, locations; not email/);
   expect((await readPlatformObject(stack, target)).email).not.toBe('attacker@example.com');
+});
+
+describe("a user's groups (expand-only: GET /api/v2/users/{id} shows them only with expand=groups,locations)", () => {
+  const group = (n: number) => ({ id: `6a1f0000-0000-4000-8000-00000000000${n}`, selfUri: `/api/v2/groups/6a1f0000-0000-4000-8000-00000000000${n}` });
+  const createGrouped = () =>
+    createPlatformObject(stack, 'user', { name: 'Gina Grouped', email: `${uniqueId('gina')}@example.com`, divisionId: 'home', acdAutoAnswer: false, groups: [group(1)] });
+
+  it('a change of groups plans against the live groups, deploys, reads back verified and is audited', async () => {
+    const target = await createGrouped();
+    // The platform's default answer leaves them out: only an expanded read can plan, check or verify them.
+    expect(await readPlatformObject(stack, target, { plain: true })).not.toHaveProperty('groups');
+    const desired = { groups: [group(1), group(2)] };
+    const { handle, plan } = await deployThroughGate(stack, target, desired);
+    expect(plan.baseFields).toMatchObject({ groups: [group(1)] });
+    expect(plan.diff).toEqual([expect.objectContaining({ field: 'groups' })]);
+
+    const status = await waitForState(handle, ['audited', 'failed', 'diverged', 'rolled_back']);
+    expect(status.state).toBe('audited');
+    expect(status.deploy).toMatchObject({ verified: true, preDeployVersion: 1, writtenVersion: 2 });
+    expect(await readPlatformObject(stack, target)).toMatchObject({ ...desired, version: 2 });
+    const audit = await auditResult(stack, status.auditedBy!);
+    expect(audit).toMatchObject({ verdict: 'approved', changeId: status.changeId });
+  });
+
+  it("the live check sees a person's edit of groups after the plan", async () => {
+    const target = await createGrouped();
+    const handle = await submit(stack, { target, desired: { groups: [group(1), group(2)] }, requester: 'alice' });
+    const { changeId } = await planned(handle);
+    await editOutsideGate(stack, target, { groups: [group(3)] }, { user: 'Gail Manager' });
+    expect(await checkLiveObject(stack.client, changeId)).toMatchObject({ version: 2, changedFields: ['groups'] });
+    await handle.terminate('test done').catch(() => undefined);
+  });
 });
 
 describe.each([

@@ -46,9 +46,13 @@ export async function createPlatformObject(stack: TestStack, type: string, body:
   return { type, id: String(created.id) };
 }
 
-/** The object as the platform has it (a row in full). */
-export async function readPlatformObject(stack: TestStack, target: TargetRef): Promise<Record<string, unknown>> {
-  const query = target.type === 'datatable.row' ? '?showbrief=false' : '';
+/** The query a read needs to show the whole object: a row in full, a user with its expand-only groups and locations. */
+const FULL_READ: Record<string, string> = { 'datatable.row': '?showbrief=false', user: '?expand=groups,locations' };
+
+/** The object as the platform has it (a row in full, a user with its groups and locations; `{ plain: true }`: the
+ * platform's default answer, without them). */
+export async function readPlatformObject(stack: TestStack, target: TargetRef, options: { plain?: boolean } = {}): Promise<Record<string, unknown>> {
+  const query = options.plain ? '' : (FULL_READ[target.type] ?? '');
   return stack.genesys.request('GET', `${platformPath(target)}${query}`, AnyObject);
 }
 

@@ -71,7 +71,8 @@ export interface PlatformAdapterSpec {
   type: string;
   /** The object's path. */
   path(id: string): string;
-  /** Appended to a read's path (a data table row reads in full only with `showbrief=false`). */
+  /** Appended to a read's path (a data table row reads in full only with `showbrief=false`; a user's groups and
+   * locations come only with `expand=groups,locations`). */
   readQuery?: string;
   writeMethod: 'PUT' | 'PATCH';
   versioned: boolean;
