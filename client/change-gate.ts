@@ -186,7 +186,7 @@ export async function checkLiveObject(client: Client, changeId: string, timeoutM
   try {
     return await Promise.race([changeHandle(client, changeId).executeUpdate(checkLiveUpdate, { args: [] }), timeout]);
   } catch (error) {
-    // Read less than 10 s ago (the per-change limit, issue 19): that read is in the status.
+    // Read too often (the per-change limit, issue 19): the last read is in the status.
     if (refusalOf(error)?.code === 'rate_limited') return (await changeStatus(client, changeId).catch(() => undefined))?.live;
     return undefined;
   } finally {

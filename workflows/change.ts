@@ -124,8 +124,10 @@ export const FAST_DEPLOY_PATCH = 'deploy-lock-update-and-fewer-hops';
 /** The write's ledger record appended with the verdict when the read-back came with the write (issue 14). */
 export const WRITTEN_WITH_VERDICT_PATCH = 'ledger-written-with-verdict';
 
-/** checkLive reads Genesys Cloud at most this often per change (issue 19); a refused one says `rate_limited`. */
-export const LIVE_CHECK_INTERVAL_MS = 10_000;
+/** checkLive reads Genesys Cloud at most LIVE_CHECKS_PER_WINDOW times per window per change (issue 19); a refused
+ * one says `rate_limited`. */
+export const LIVE_CHECK_WINDOW_MS = 60_000;
+export const LIVE_CHECKS_PER_WINDOW = 10;
 /** A `pullRequestChanged` wake-up re-reads the pull request at most this often. */
 export const PULL_REQUEST_POKE_INTERVAL_MS = 5_000;
 /** A `lockGranted` wake-up asks the target again at most this often; without one, the change asks every 5 minutes. */
@@ -162,7 +164,8 @@ class ChangeRecord {
   readonly auditHints: string[] = [];
   readonly refusalKeys = new Set<string>();
   readonly badSignatures: Record<string, number> = {};
-  lastLiveCheckAt?: number;
+  /** When the checkLive updates of the last window were accepted. */
+  liveChecks: number[] = [];
   pullRequestReadAt?: number;
   /** What the deploy produced, for the target's `deployOutcome` read; `released` once the lock was let go. */
   readonly outcome: { produced: ProducedVersion[]; unconfirmed: UnconfirmedWrite[]; released: boolean } = { produced: [], unconfirmed: [], released: false };
@@ -507,7 +510,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   setHandler(
     checkLiveUpdate,
     () => {
-      if (verified) change.lastLiveCheckAt = Date.now();
+      if (verified) change.liveChecks = [...change.liveChecks.filter((at) => at > Date.now() - LIVE_CHECK_WINDOW_MS), Date.now()];
       return checkLive(change);
     },
     {
@@ -515,10 +518,10 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
         if (change.currentState() !== 'awaiting_approval' || !change.status.plan) {
           throw refuse('not_awaiting_approval', `change ${input.changeId} is ${change.currentState()}: its live object is read only while it awaits approval`);
         }
-        // One Genesys read per change every LIVE_CHECK_INTERVAL_MS at most, so nobody can grow the history (or
+        // At most LIVE_CHECKS_PER_WINDOW Genesys reads per change and window, so nobody can grow the history (or
         // spend the request budget) by asking (issue 19). The last read stays in the status.
-        if (verified && change.lastLiveCheckAt !== undefined && Date.now() - change.lastLiveCheckAt < LIVE_CHECK_INTERVAL_MS) {
-          throw refuse('rate_limited', `the live object of change ${input.changeId} was read less than ${LIVE_CHECK_INTERVAL_MS / 1000} s ago; its status has that read`);
+        if (verified && change.liveChecks.filter((at) => at > Date.now() - LIVE_CHECK_WINDOW_MS).length >= LIVE_CHECKS_PER_WINDOW) {
+          throw refuse('rate_limited', `the live object of change ${input.changeId} was read ${LIVE_CHECKS_PER_WINDOW} times in the last ${LIVE_CHECK_WINDOW_MS / 1000} s; its status has the last read`);
         }
       },
     },
