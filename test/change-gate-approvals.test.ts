@@ -97,7 +97,9 @@ describe('approval policy', () => {
     const blank = await statementOf(handle, 'alice');
     expect((await refusal(approve(stack, handle, '   ', { statement: blank, signedBy: 'alice' }))).code).toBe('blank_principal');
     expect((await statusOf(handle)).approvals).toHaveLength(0);
-    expect(await updateEvents(handle)).toBe(0);
+    // Issue 19: the first refusal of each decision, code and principal reaches history, so the ledger records it
+    // (self_approval by alice and blank_principal, once each: the repeat by " ALICE " is refused unseen); repeats never do.
+    expect(await updateEvents(handle)).toBe(2);
   });
 
   it('refuses a duplicate approver', async () => {
@@ -117,7 +119,9 @@ describe('approval policy', () => {
     const refused = await refusal(approve(stack, handle, 'bob', { statement: otherPayload }));
     expect(refused.code).toBe('wrong_payload_hash');
     expect((await statusOf(handle)).approvals).toHaveLength(0);
-    expect(await updateEvents(handle)).toBe(0);
+    // Issue 19: the first refusal of each decision, code and principal reaches history, so the ledger records it
+    // (wrong_payload_hash, once); repeats never do.
+    expect(await updateEvents(handle)).toBe(1);
   });
 
   it("refuses a signature that is not the approver's, checked against the allowed signers by the worker", async () => {
@@ -141,7 +145,9 @@ describe('approval policy', () => {
     const statement = await statementOf(handle, 'mallory');
     const refused = await refusal(approve(stack, handle, 'mallory', { statement, signature: signAs(stack, 'dave', statement) }));
     expect(refused.code).toBe('unknown_approver');
-    expect(await updateEvents(handle)).toBe(0);
+    // Issue 19: the first refusal of each decision, code and principal reaches history, so the ledger records it
+    // (unknown_approver, once); repeats never do.
+    expect(await updateEvents(handle)).toBe(1);
   });
 
   it('ends the change on one signed rejection, and refuses approvals after it', async () => {
@@ -161,7 +167,9 @@ describe('approval policy', () => {
     const statement = await statementOf(handle, 'carol', 'reject');
     expect((await refusal(handle.executeUpdate(rejectUpdate, { args: [{ approver: 'carol', reason: 'no', statement, signature: '' }] }))).code).toBe('unsigned');
     expect((await refusal(handle.executeUpdate(rejectUpdate, { args: [{ approver: 'carol', reason: 'no', statement: '', signature: '' }] }))).code).toBe('unsigned');
-    expect(await updateEvents(handle)).toBe(0);
+    // Issue 19: the first refusal of each decision, code and principal reaches history, so the ledger records it
+    // (unsigned by carol, once: the second is refused unseen); repeats never do.
+    expect(await updateEvents(handle)).toBe(1);
     // Anyone who can reach Temporal could name the requester; without the requester's key it is refused.
     expect((await refusal(reject(stack, handle, 'alice', 'withdraw', { signedBy: 'dave' }))).code).toBe('bad_signature');
     const mallory = await statementOf(handle, 'mallory', 'reject');
