@@ -99,7 +99,8 @@ describe('refused with a reason, and no effect', () => {
     const refused = await refusal(approve(stack, latest, 'bob', { statement: oldStatement, signature: oldSignature }));
     expect(refused).toMatchObject({ code: 'wrong_run', message: expect.stringContaining(firstRun.runId) });
     await unchanged(latest);
-    expect(await updateEvents(latest)).toBe(0);
+    // Issue 19: the first refusal of each code and principal reaches history (the ledger records it); repeats never do.
+    expect(await updateEvents(latest)).toBe(1);
   });
 
   it('a signature for another base version or another payload, refused before it reaches history', async () => {
@@ -111,7 +112,8 @@ describe('refused with a reason, and no effect', () => {
     expect((await refusal(approve(stack, handle, 'bob', { statement: otherBase }))).code).toBe('wrong_base_version');
     expect((await refusal(approve(stack, handle, 'bob', { statement: otherPayload }))).code).toBe('wrong_payload_hash');
     await unchanged(handle);
-    expect(await updateEvents(handle)).toBe(0);
+    // Issue 19: the first refusal of each code and principal reaches history (the ledger records it); repeats never do.
+    expect(await updateEvents(handle)).toBe(2);
   });
 
   it('a tampered statement', async () => {

@@ -1,3 +1,4 @@
+/** The crmEndpoint validator (issue 19, item 7): refusals decided from the URL alone, with no connection attempted. */
 import { checkCrmEndpoint } from '../platform/crm-endpoint';
 
 const hosts = ['acme.salesforce.com', '*.crm.example'];
