@@ -440,15 +440,15 @@ export async function isWorkflowRunning(client: Client, workflowId: string): Pro
 // workflow is one of this deployment's (its type and task queue), so a workflow of another type started under a
 // made-up ID answers nothing.
 
-/** Why `workflowId` is not a `type` workflow of this deployment, or undefined when it is one. */
-async function notOurs(client: Client, workflowId: string, type: string, taskQueue: string): Promise<string | undefined> {
+/** `workflowId` described, when it is a `type` workflow of this deployment; else why it is not one. */
+async function describeOurs(client: Client, workflowId: string, type: string, taskQueue: string): Promise<{ running: boolean } | { problem: string }> {
   try {
     const description = await client.workflow.getHandle(workflowId).describe();
-    if (description.type !== type) return `${workflowId} is a ${description.type}, not a ${type}`;
-    if (description.taskQueue !== taskQueue) return `${workflowId} runs on task queue ${description.taskQueue}, not ${taskQueue}`;
-    return undefined;
+    if (description.type !== type) return { problem: `${workflowId} is a ${description.type}, not a ${type}` };
+    if (description.taskQueue !== taskQueue) return { problem: `${workflowId} runs on task queue ${description.taskQueue}, not ${taskQueue}` };
+    return { running: description.status.name === 'RUNNING' };
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return `${workflowId} does not exist`;
+    if (error instanceof WorkflowNotFoundError) return { problem: `${workflowId} does not exist` };
     throw error;
   }
 }
@@ -458,12 +458,11 @@ export async function readReleasedDeploy(
   client: Client,
   request: { changeWorkflowId: string; target: TargetRef; taskQueue: string },
 ): Promise<{ ok: true; outcome: DeployOutcome } | { ok: false; reason: string }> {
-  const problem = await notOurs(client, request.changeWorkflowId, 'changeWorkflow', request.taskQueue);
-  if (problem) return { ok: false, reason: problem };
+  const described = await describeOurs(client, request.changeWorkflowId, 'changeWorkflow', request.taskQueue);
+  if ('problem' in described) return { ok: false, reason: described.problem };
   // A change stays open until its release is applied (awaitReleaseApplied); a closed one is not queried (a query of
   // a closed run replays it, which the SDK does not always manage for a run that ended as a failure).
-  const description = await client.workflow.getHandle(request.changeWorkflowId).describe();
-  if (description.status.name !== 'RUNNING') return { ok: false, reason: `${request.changeWorkflowId} is ${description.status.name.toLowerCase()}` };
+  if (!described.running) return { ok: false, reason: `${request.changeWorkflowId} has closed` };
   let outcome: DeployOutcome;
   try {
     outcome = await client.workflow.getHandle<typeof changeWorkflow>(request.changeWorkflowId).query(deployOutcomeQuery);
@@ -502,8 +501,8 @@ export async function awaitReleaseApplied(client: Client, request: { target: Tar
   }
 }
 
-/** States in which a change may hold an object's deploy lock: it was approved (or is a system revert). */
-const LOCK_HOLDING_STATES: readonly ChangeState[] = ['approved', 'deploying'];
+/** States in which a change may not hold an object's deploy lock: it has not been approved. */
+const NOT_YET_APPROVED: readonly ChangeState[] = ['planning', 'awaiting_approval'];
 
 /** Why the change that now holds an object's lock should not (the target's check of every new holder), or undefined. */
 export async function lockHolderProblem(
@@ -511,14 +510,13 @@ export async function lockHolderProblem(
   request: { changeWorkflowId: string; changeId: string; target: TargetRef; taskQueue: string },
 ): Promise<string | undefined> {
   if (changeWorkflowId(request.changeId) !== request.changeWorkflowId) return `${request.changeWorkflowId} is not the workflow of change ${request.changeId}`;
-  const problem = await notOurs(client, request.changeWorkflowId, 'changeWorkflow', request.taskQueue);
-  if (problem) return problem;
-  const handle = client.workflow.getHandle<typeof changeWorkflow>(request.changeWorkflowId);
-  const description = await handle.describe();
-  if (description.status.name !== 'RUNNING') return `${request.changeWorkflowId} is ${description.status.name.toLowerCase()}`;
-  const status = await handle.query(statusQuery);
+  const described = await describeOurs(client, request.changeWorkflowId, 'changeWorkflow', request.taskQueue);
+  if ('problem' in described) return described.problem;
+  if (!described.running) return `${request.changeWorkflowId} has closed`;
+  const status = await client.workflow.getHandle<typeof changeWorkflow>(request.changeWorkflowId).query(statusQuery);
   if (targetAddress(status.target) !== targetAddress(request.target)) return `${request.changeWorkflowId} changes ${targetAddress(status.target)}, not ${targetAddress(request.target)}`;
-  if (!LOCK_HOLDING_STATES.includes(status.state)) return `${request.changeWorkflowId} is ${status.state}: only an approved change takes the lock`;
+  // A change past its deploy (deployed, diverged, …) still holds the lock for a moment, until its release arrives.
+  if (NOT_YET_APPROVED.includes(status.state)) return `${request.changeWorkflowId} is ${status.state}: only an approved change takes the lock`;
   return undefined;
 }
 
@@ -537,8 +535,8 @@ export async function auditConfirmationProblem(
   if (request.version !== undefined && request.auditWorkflowId !== auditWorkflowId(request.target, request.version)) {
     return `${request.auditWorkflowId} is not the audit of version ${request.version}`;
   }
-  const problem = await notOurs(client, request.auditWorkflowId, 'auditWorkflow', request.taskQueue);
-  if (problem) return problem;
+  const described = await describeOurs(client, request.auditWorkflowId, 'auditWorkflow', request.taskQueue);
+  if ('problem' in described) return described.problem;
   const verdict = await client.workflow.getHandle<typeof auditWorkflow>(request.auditWorkflowId).query(auditVerdictQuery);
   if (verdict.verdict !== 'approved') return `${request.auditWorkflowId} says ${verdict.verdict}`;
   if (verdict.changeId !== request.changeId) return `${request.auditWorkflowId} names change ${verdict.changeId ?? 'none'}`;

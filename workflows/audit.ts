@@ -125,7 +125,7 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
     if (problem) {
       verdictState = { version: input.version, verdict: 'unverified' };
       upsertSearchAttributes([{ key: TollgateState, value: 'unverified' }]);
-      setCurrentDetails(`**unverified**: ${problem}; nothing alerted or reverted`);
+      setCurrentDetails(`**unverified**: ${problem.reason}; nothing alerted or reverted`);
       await appendToLedger([
         verdictRecord('audit.unverified', {
           target: targetAddress(target),
@@ -207,14 +207,14 @@ export async function auditWorkflow(input: AuditInput): Promise<AuditResult> {
 }
 
 /** Why the object never reached the audited version (read from Genesys Cloud), or undefined when it did. */
-async function unreachedVersion(input: AuditInput): Promise<({ reason: string; liveVersion?: number } & { toString(): string }) | undefined> {
+async function unreachedVersion(input: AuditInput): Promise<{ reason: string; liveVersion?: number } | undefined> {
   const reads = proxyActivities<ChangeGateActivities>({
     taskQueue: genesysTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 4 },
   });
-  const problem = (reason: string, liveVersion?: number) => ({ reason, ...(liveVersion !== undefined ? { liveVersion } : {}), toString: () => reason });
+  const problem = (reason: string, liveVersion?: number) => ({ reason, ...(liveVersion !== undefined ? { liveVersion } : {}) });
   let live;
   try {
     live = await reads.readConfigObject({ type: input.type, id: input.id });

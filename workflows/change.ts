@@ -170,6 +170,8 @@ class ChangeRecord {
   /** What the deploy produced, for the target's `deployOutcome` read; `released` once the lock was let go. */
   readonly outcome: { produced: ProducedVersion[]; unconfirmed: UnconfirmedWrite[]; released: boolean } = { produced: [], unconfirmed: [], released: false };
   readonly messageRefusals = new Set<string>();
+  /** Issue 19's rule holds for this run (false only for runs that started before it: they replay as they were). */
+  readonly verified = patched(VERIFIED_MESSAGES_PATCH);
   /** Audit ledger records not yet appended (issue 10): `flush()` writes them, in order. */
   private readonly ledgerQueue: LedgerRecord[] = [];
   private readonly ledgerCounts: Partial<Record<LedgerKind, number>> = {};
@@ -332,10 +334,14 @@ class ChangeRecord {
   }
 }
 
+/** Who a refused decision names, as the ledger records it (a blank or malformed name as given, bounded). */
+function refusalPrincipal(approver: unknown): string {
+  return typeof approver === 'string' ? (canonicalPrincipal(approver) ?? approver.trim()).slice(0, 100) : '';
+}
+
 /** The coalescing key of a refused decision. */
 function refusalKey(decision: 'approve' | 'reject', code: string, approver: unknown): string {
-  const principal = typeof approver === 'string' ? (canonicalPrincipal(approver) ?? approver.trim()).slice(0, 100) : '?';
-  return `${decision}:${code}:${principal}`;
+  return `${decision}:${code}:${refusalPrincipal(approver)}`;
 }
 
 function refuse(code: string, message: string, type: string = FailureType.ApprovalRefused): ApplicationFailure {
@@ -360,7 +366,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   setHandler(approvalsQuery, () => ({ required: change.policy?.requiredApprovals, approvals: change.status.approvals }));
   // Issue 19: anyone with a client on the namespace can send these. A message is a wake-up: the change asks the
   // target again, reads the audit it names, re-reads the pull request. Runs from before the marker replay as they were.
-  const verified = patched(VERIFIED_MESSAGES_PATCH);
+  const verified = change.verified;
   setHandler(deployOutcomeQuery, () => ({
     changeId: input.changeId,
     target: input.target,
@@ -402,7 +408,7 @@ export async function changeWorkflow(input: ChangeInput): Promise<ChangeStatus> 
   /** A refusal the validator admitted (the first of its kind): recorded in the ledger, then refused (issue 19). */
   const recordAdmittedRefusal = async (decision: 'approve' | 'reject', request: SignedDecision, refusal: { code: string; message: string }, failureType: string) => {
     change.refusalKeys.add(refusalKey(decision, refusal.code, request?.approver));
-    const principal = typeof request?.approver === 'string' ? (canonicalPrincipal(request.approver) ?? request.approver.trim()).slice(0, 100) : '';
+    const principal = refusalPrincipal(request?.approver);
     change.record('change.approval_refused', { principal, code: refusal.code, reason: refusal.message, ...(decision === 'reject' ? { decision } : {}) }, `${decision}-${refusal.code}-${change.refusalKeys.size}`);
     await change.flush();
     throw refuse(refusal.code, refusal.message, failureType);
@@ -652,7 +658,7 @@ async function runChange(change: ChangeRecord): Promise<void> {
     // A type without a version is audited by time: any audit the ledger matched to this change's write is its audit.
     const versioned = change.policy.versionRule !== 'none';
     const auditOf = () => (versioned ? change.audits[written] : Object.values(change.audits)[0]);
-    const audited = patched(VERIFIED_MESSAGES_PATCH)
+    const audited = change.verified
       ? await awaitConfirmedAudit(change, versioned ? written : undefined, change.policy.auditWaitMs)
       : await condition(() => auditOf() !== undefined, change.policy.auditWaitMs);
     const what = versioned ? `version ${written}` : 'the write';
@@ -744,7 +750,7 @@ async function awaitDecision(change: ChangeRecord): Promise<'decided' | 'expired
     const linked = change.status.pullRequest !== undefined;
     const poked = await condition(() => decided() || change.pullRequestPokes !== pokes, linked ? Math.min(remaining, policy.pullRequestRecheckMs) : remaining);
     // A flood of wake-ups reads the pull request at most once per PULL_REQUEST_POKE_INTERVAL_MS (issue 19).
-    if (poked && !decided() && linked && change.pullRequestPokes !== pokes && patched(VERIFIED_MESSAGES_PATCH)) {
+    if (poked && !decided() && linked && change.pullRequestPokes !== pokes && change.verified) {
       const wait = Math.min((change.pullRequestReadAt ?? 0) + PULL_REQUEST_POKE_INTERVAL_MS, deadline) - Date.now();
       if (wait > 0) await condition(decided, wait);
     }
@@ -837,7 +843,7 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
   const { produced, unconfirmed } = change.outcome;
   let granted = false;
   try {
-    if (patched(VERIFIED_MESSAGES_PATCH)) await waitForLock(change, lockRequest);
+    if (change.verified) await waitForLock(change, lockRequest);
     else await condition(() => change.lockGranted);
     granted = true;
     // Once a deploy has begun it is finished (verified or rolled back) even if the change is cancelled.
@@ -855,7 +861,7 @@ async function deployUnderLock(change: ChangeRecord): Promise<void> {
         // The target workflow is gone (terminated by an operator): there is no lock left to release.
       }
       // The target reads deployOutcome from this running workflow: stay until it has (issue 19).
-      if (patched(VERIFIED_MESSAGES_PATCH)) await gate.awaitReleaseApplied({ target: input.target, changeWorkflowId: selfId });
+      if (change.verified) await gate.awaitReleaseApplied({ target: input.target, changeWorkflowId: selfId });
     });
     if (!granted && !isFinal(change.state)) change.enter('cancelled', 'while waiting for the deploy lock');
     await CancellationScope.nonCancellable(() => change.flush());

@@ -95,9 +95,8 @@ class TargetLedger {
   releaseHints: string[] = [];
   /** Changes whose release was read and applied: a release is applied once (the last {@link LEDGER_LIMIT}). */
   released: string[];
-  /** Refusals recorded this run (coalesced), and how many messages were refused in all. */
+  /** Refusals recorded this run (coalesced). */
   readonly refusalKeys = new Set<string>();
-  refusals = 0;
 
   constructor(readonly target: TargetRef, carried?: TargetWorkflowInput['carried']) {
     this.holder = carried?.holder;
@@ -115,8 +114,8 @@ class TargetLedger {
   addPending(request: ClassifyRequest): void {
     if (typeof request?.version !== 'number' || !Number.isFinite(request.version)) return;
     const own: ClassifyRequest = { ...request, replyTo: auditWorkflowId(this.target, request.version) };
-    const key = JSON.stringify([own.version, own.match ?? 'version', own.at ?? null, own.byUs ?? null, own.modifiedBy?.kind ?? null]);
-    if (this.pending.some((queued) => JSON.stringify([queued.version, queued.match ?? 'version', queued.at ?? null, queued.byUs ?? null, queued.modifiedBy?.kind ?? null]) === key)) return;
+    const key = questionKey(own);
+    if (this.pending.some((queued) => questionKey(queued) === key)) return;
     this.pending.push(own);
     if (this.pending.length > PENDING_LIMIT) this.pending.splice(0, this.pending.length - PENDING_LIMIT);
   }
@@ -234,6 +233,11 @@ class TargetLedger {
   }
 }
 
+/** What a classify request asks: two requests with the same key get the same answer. */
+function questionKey(request: ClassifyRequest): string {
+  return JSON.stringify([request.version, request.match ?? 'version', request.at ?? null, request.byUs ?? null, request.modifiedBy?.kind ?? null]);
+}
+
 export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> {
   const verified = patched(VERIFIED_MESSAGES_PATCH);
   // State comes only from this workflow's own continue-as-new: a fresh start's `carried` is anyone's input.
@@ -244,7 +248,6 @@ export async function targetWorkflow(input: TargetWorkflowInput): Promise<void> 
 
   /** A refused message goes into the ledger, once per message, reason and change (an attacker cannot grow it). */
   const refuse = async (message: string, reason: string, changeWorkflowId?: string) => {
-    state.refusals += 1;
     const key = `${message}:${changeWorkflowId ?? ''}:${reason}`;
     if (state.refusalKeys.has(key) || state.refusalKeys.size >= REFUSALS_RECORDED) return;
     state.refusalKeys.add(key);
