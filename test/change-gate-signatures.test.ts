@@ -103,7 +103,7 @@ describe('refused with a reason, and no effect', () => {
     expect(await updateEvents(latest)).toBe(1);
   });
 
-  it('a signature for another base version or another payload, refused before it reaches history', async () => {
+  it('a signature for another base version or another payload, refused by the validator (the first of each kind recorded)', async () => {
     const handle = await openChange();
     const status = await statusOf(handle);
     const statement = await statementOf(handle, 'bob');
