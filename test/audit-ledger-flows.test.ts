@@ -51,7 +51,11 @@ describe('the audit ledger of an installation', () => {
     await settledIn(stack, orgId, 'deprovisioned');
 
     const subject = installationWorkflowId(orgId, stack.integrationId);
-    const rows = await ledger.list({ subject });
+    // The state is queryable before the main loop flushes its records: wait for the last transition's row.
+    const rows = await eventually('the deprovisioned records', async () => {
+      const listed = await ledger.list({ subject });
+      return listed.some((row) => row.kind === 'lifecycle.transition' && row.data.state === 'deprovisioned') ? listed : undefined;
+    });
     keysAreUnique(rows);
     const received = rows.filter((row) => row.kind === 'lifecycle.event_received' && row.data.outcome !== 'duplicate');
     expect(received.map((row) => [row.data.event, row.data.outcome])).toEqual([
